@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from .models import Alliance, ProgramYear
+from .tenancy.admin import SuperuserOnlyAdmin, TenantAdmin
+
+
+@admin.register(Alliance)
+class AllianceAdmin(SuperuserOnlyAdmin, admin.ModelAdmin):
+    """The tenants themselves: only superusers create or edit them."""
+
+    list_display = ["name", "slug", "time_zone", "digest_cadence"]
+    search_fields = ["name", "short_name", "slug"]
+    prepopulated_fields = {"slug": ["short_name"]}
+
+
+@admin.register(ProgramYear)
+class ProgramYearAdmin(TenantAdmin, admin.ModelAdmin):
+    list_display = ["name", "starts_on", "ends_on"]
+    date_hierarchy = "starts_on"

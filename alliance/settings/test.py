@@ -1,0 +1,17 @@
+"""Settings for pytest. DATABASE_URL and REDIS_URL choose real services in CI."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+SECRET_KEY = "test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+DEBUG = False
+# Hashing dominates test time; the hasher is not what is under test.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLIANCE_REQUIRE_STAFF_MFA = True
+CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default="memory://")
+CELERY_TASK_ALWAYS_EAGER = False
+# Static files straight from the apps and packages; no collectstatic needed.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

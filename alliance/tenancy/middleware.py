@@ -1,0 +1,106 @@
+"""Resolve the alliance of a request and run the whole response inside its scope.
+
+Every tenant URL is `/<alliance_slug>/…`. This middleware resolves the URL
+itself (Django only resolves after middleware), so that the view *and* the
+template render happen inside `scope(alliance=…)`: a query on a tenant model
+outside a scope raises instead of leaking.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve
+from django_scopes import scope, scopes_disabled
+
+from alliance.models import Alliance
+
+from .permissions import membership_for, staff_alliance_ids
+
+TENANT_URL_KWARG = "alliance_slug"
+
+
+def early_resolve(request):
+    """The URL match, computed once per request before the view runs."""
+    if not hasattr(request, "_early_match"):
+        try:
+            request._early_match = resolve(request.path_info)
+        except Resolver404:
+            request._early_match = None
+    return request._early_match
+
+
+class TenantScopeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.alliance = None
+        request.membership = None
+        match = early_resolve(request)
+        if match is None:
+            return self.get_response(request)
+        if TENANT_URL_KWARG in match.kwargs:
+            return self._tenant_response(request, match.kwargs[TENANT_URL_KWARG])
+        if match.namespace == "admin" and request.user.is_authenticated:
+            return self._admin_response(request)
+        return self.get_response(request)
+
+    def _tenant_response(self, request, slug):
+        if not request.user.is_authenticated:
+            # Anonymous visitors learn nothing about which slugs exist.
+            return redirect_to_login(request.get_full_path())
+        alliance = Alliance.objects.filter(slug=slug).first()
+        if alliance is None:
+            raise Http404("No such alliance.")
+        with scope(alliance=alliance):
+            membership = membership_for(request.user, alliance)
+            if membership is None:
+                # 404, never 403: a non-member must not learn the alliance exists.
+                raise Http404("No such alliance.")
+            request.alliance = alliance
+            request.membership = membership
+            return self.get_response(request)
+
+    def _admin_response(self, request):
+        if request.user.is_superuser:
+            # Reviewed unscoped site (docs/tenancy.md): superusers see every alliance.
+            with scopes_disabled():
+                return self.get_response(request)
+        request.staff_alliance_ids = staff_alliance_ids(request.user)
+        with scope(alliance=request.staff_alliance_ids):
+            return self.get_response(request)
+
+
+class StaffMFARequiredMiddleware:
+    """Staff without a TOTP authenticator are sent to set one up first."""
+
+    # The pages a staff user needs to set up MFA (or leave) stay reachable.
+    EXEMPT_URL_NAME_PREFIXES = ("account_", "mfa_")
+    EXEMPT_URL_NAMES = {"healthz"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._must_set_up_mfa(request):
+            messages.warning(
+                request, "Staff accounts need two-factor authentication. Set it up to continue."
+            )
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+    def _must_set_up_mfa(self, request) -> bool:
+        user = request.user
+        if not (settings.ALLIANCE_REQUIRE_STAFF_MFA and user.is_authenticated and user.is_staff):
+            return False
+        match = early_resolve(request)
+        if match is not None and (
+            (match.url_name or "").startswith(self.EXEMPT_URL_NAME_PREFIXES)
+            or match.url_name in self.EXEMPT_URL_NAMES
+        ):
+            return False
+        from allauth.mfa.models import Authenticator
+
+        return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

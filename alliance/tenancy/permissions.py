@@ -1,0 +1,77 @@
+"""Named permissions per role, checked by one function and one view mixin.
+
+A permission is a string such as "meetings.manage". Roles are
+`members.models.Role`. Later issues add their permissions to ROLE_PERMISSIONS.
+"""
+
+from django.core.exceptions import PermissionDenied
+
+from members.models import Membership, Role
+
+MEMBER = frozenset({"alliance.view", "meetings.rsvp"})
+# Reporting data for an organization: its quality lead, staff liaison and CEO.
+REPORTER = MEMBER | {"readings.submit"}
+# Managing the alliance: alliance staff.
+STAFF = REPORTER | {"alliance.manage", "meetings.manage", "members.invite", "readings.manage"}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.CEO: REPORTER,
+    Role.QUALITY_LEAD: REPORTER,
+    Role.STAFF_LIAISON: REPORTER,
+    Role.TRUSTEE: MEMBER,
+    Role.PHYSICIAN_LEADER: MEMBER,
+    Role.ALLIANCE_STAFF: STAFF,
+}
+ALL_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
+
+
+def membership_for(user, alliance) -> Membership | None:
+    """The user's active membership in the alliance, cached on the user object.
+
+    Must run inside the alliance's scope (Membership is a tenant model).
+    """
+    if not user.is_authenticated:
+        return None
+    # request.user is a lazy proxy: getattr/setattr reach the real user.
+    cache = getattr(user, "_alliance_memberships", None)
+    if cache is None:
+        cache = user._alliance_memberships = {}
+    if alliance.pk not in cache:
+        cache[alliance.pk] = (
+            Membership.objects.select_related("organization")
+            .filter(user=user, alliance=alliance, is_active=True)
+            .first()
+        )
+    return cache[alliance.pk]
+
+
+def has_alliance_permission(user, alliance, perm: str) -> bool:
+    if perm not in ALL_PERMISSIONS:
+        # A typo must fail loudly, not silently deny (or allow) forever.
+        raise ValueError(f"Unknown alliance permission {perm!r}")
+    membership = membership_for(user, alliance)
+    return membership is not None and perm in ROLE_PERMISSIONS[membership.role]
+
+
+def staff_alliance_ids(user) -> list[int]:
+    """Alliances whose admin data this staff user may see (unscoped query on Alliance)."""
+    from alliance.models import Alliance
+
+    return list(
+        Alliance.objects.filter(
+            memberships__user=user,
+            memberships__role=Role.ALLIANCE_STAFF,
+            memberships__is_active=True,
+        ).values_list("pk", flat=True)
+    )
+
+
+class AlliancePermissionRequiredMixin:
+    """View mixin: `alliance_permission = "meetings.manage"` on a tenant view."""
+
+    alliance_permission: str
+
+    def dispatch(self, request, *args, **kwargs):
+        if not has_alliance_permission(request.user, request.alliance, self.alliance_permission):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)

@@ -1,0 +1,28 @@
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+# /admin/login/ goes through allauth: its rate limits and MFA apply.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = f"{settings.PORTAL_NAME} — staff"
+admin.site.site_title = settings.PORTAL_NAME
+admin.site.index_title = "Run your alliance"
+admin.site.site_url = "/"
+
+tenant_patterns = [
+    path("", views.alliance_home, name="alliance_home"),
+    path("help/", views.need_help, name="need_help"),
+    path("logo/", views.alliance_logo, name="alliance_logo"),
+]
+
+urlpatterns = [
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("healthz", views.healthz, name="healthz"),
+    path("", views.home, name="home"),
+    # Tenant routes last: the slug would otherwise shadow the routes above.
+    path("<slug:alliance_slug>/", include(tenant_patterns)),
+]

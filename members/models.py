@@ -1,0 +1,144 @@
+"""People: users (email login), their organizations and alliance memberships."""
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from alliance.fields import TimeZoneField
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who can log in. Email is the login; there is no username."""
+
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField(max_length=200)
+    time_zone = TimeZoneField(
+        blank=True,
+        help_text="Times are shown in this zone too. Empty: the alliance's zone.",
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="Can log in to the staff admin (alliance staff and operators)."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        constraints = [
+            # Email lookups are case-insensitive everywhere; so is uniqueness.
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Organization(models.Model):
+    """A member organization (health system, hospital…) of one alliance."""
+
+    alliance = models.ForeignKey(
+        "alliance.Alliance", on_delete=models.PROTECT, related_name="organizations"
+    )
+    name = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+
+    objects = ScopedManager(alliance="alliance")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["alliance", "name"], name="organization_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    CEO = "ceo", "CEO"
+    QUALITY_LEAD = "quality_lead", "Head of Quality"
+    TRUSTEE = "trustee", "Trustee"
+    PHYSICIAN_LEADER = "physician_leader", "Physician leader"
+    STAFF_LIAISON = "staff_liaison", "Staff liaison"
+    ALLIANCE_STAFF = "alliance_staff", "Alliance staff"
+
+
+class Membership(models.Model):
+    """A user's place in one alliance: one per user and alliance."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
+    alliance = models.ForeignKey(
+        "alliance.Alliance", on_delete=models.PROTECT, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        help_text="Empty only for alliance staff.",
+    )
+    role = models.CharField(max_length=32, choices=Role.choices)
+    title = models.CharField(max_length=200, blank=True)
+    # Leaving an alliance deactivates; the row stays so history keeps the name.
+    is_active = models.BooleanField(default=True)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(alliance="alliance")
+
+    class Meta:
+        ordering = ["user__full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "alliance"], name="membership_one_per_alliance"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()}"
+
+    def clean(self):
+        # An organization of another alliance would be a cross-tenant link.
+        if self.organization_id and self.organization.alliance_id != self.alliance_id:
+            raise ValidationError({"organization": "Choose an organization of this alliance."})
+        if not self.organization_id and self.role != Role.ALLIANCE_STAFF:
+            raise ValidationError(
+                {"organization": "Members other than alliance staff belong to an organization."}
+            )

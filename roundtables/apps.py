@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RoundtablesConfig(AppConfig):
+    name = "roundtables"
+    verbose_name = "Roundtables"

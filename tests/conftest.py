@@ -1,0 +1,94 @@
+"""Shared fixtures. Tenant rows are created inside their alliance's scope;
+tests that query tenant models enter a scope themselves (`in_scope`)."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+from django_scopes import scope
+
+from alliance.models import Alliance, ProgramYear
+from members.models import Membership, Organization, Role, User
+from members.services import staff_group_sync
+from tests.factories import (
+    AllianceFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    ProgramYearFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    # Rate-limit counters live in the (possibly real Redis) cache.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@dataclass
+class Tenant:
+    """One alliance with one of every object (grows as models are added)."""
+
+    alliance: Alliance
+    program_year: ProgramYear
+    organization: Organization
+    member: User  # a CEO
+    membership: Membership
+    staff: User  # alliance staff, is_staff
+    staff_membership: Membership
+
+
+def make_tenant(slug: str) -> Tenant:
+    alliance = AllianceFactory(slug=slug, name=f"Alliance {slug.upper()}")
+    organization = OrganizationFactory(alliance=alliance, name=f"Organization of {slug}")
+    membership = MembershipFactory(
+        alliance=alliance,
+        organization=organization,
+        role=Role.CEO,
+        user__email=f"ceo@{slug}.example",
+    )
+    staff_membership = MembershipFactory(
+        alliance=alliance,
+        role=Role.ALLIANCE_STAFF,
+        user__email=f"staff@{slug}.example",
+        user__is_staff=True,
+    )
+    staff_membership.user.groups.add(staff_group_sync())
+    return Tenant(
+        alliance=alliance,
+        program_year=ProgramYearFactory(alliance=alliance),
+        organization=organization,
+        member=membership.user,
+        membership=membership,
+        staff=staff_membership.user,
+        staff_membership=staff_membership,
+    )
+
+
+@pytest.fixture
+def tenant_a(db) -> Tenant:
+    return make_tenant("alpha")
+
+
+@pytest.fixture
+def tenant_b(db) -> Tenant:
+    return make_tenant("bravo")
+
+
+@pytest.fixture
+def in_scope(tenant_a):
+    """Run the test body inside alliance A's scope."""
+    with scope(alliance=tenant_a.alliance):
+        yield tenant_a
+
+
+@pytest.fixture
+def totp_for():
+    """Give a user a TOTP authenticator, as if they had set up MFA."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    def activate(user):
+        return TOTP.activate(user, generate_totp_secret())
+
+    return activate

@@ -1,0 +1,57 @@
+"""Production settings refuse unsafe set-ups and pass Django's deploy check."""
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "alliance.settings.production",
+    "SECRET_KEY": "a-production-like-secret-with-enough-length-and-variety-0123456789-XYZ",
+    "ALLOWED_HOSTS": "portal.example.org",
+    "SITE_BASE_URL": "https://portal.example.org",
+    "DATABASE_URL": "postgres://portal:secret@127.0.0.1:5432/portal",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.org:587",
+    "DEFAULT_FROM_EMAIL": "Alliance portal <noreply@portal.example.org>",
+}
+
+
+def manage(*args, **env_overrides):
+    env = {**os.environ, **PRODUCTION_ENV, **env_overrides}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_passes_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_sqlite():
+    result = manage("check", DATABASE_URL="sqlite:////tmp/x.sqlite3")
+    assert result.returncode != 0
+    assert "PostgreSQL" in result.stderr
+
+
+def test_production_refuses_to_run_without_redis():
+    result = manage("check", REDIS_URL="")
+    assert result.returncode != 0
+    assert "REDIS_URL" in result.stderr
+
+
+def test_celery_is_configured_for_reliability():
+    from alliance.celery_app import app
+
+    conf = app.conf
+    assert conf.task_serializer == "json" and conf.accept_content == ["json"]
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.task_time_limit and conf.task_soft_time_limit

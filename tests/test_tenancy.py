@@ -1,0 +1,194 @@
+"""Tenant isolation: the first promise to every alliance."""
+
+import logging
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.urls import reverse
+from django_scopes import ScopeError, scope
+
+from alliance.tenancy.permissions import has_alliance_permission
+from alliance.tenancy.tasks import TenantTask
+from members.models import Membership, Organization, Role
+from tests.factories import MembershipFactory
+from tests.routes import tenant_routes
+
+pytestmark = pytest.mark.django_db
+
+
+def tenant_urls(slug):
+    # Routes that need ids besides the slug join the matrix with their models.
+    return [reverse(name, kwargs={"alliance_slug": slug}) for name in tenant_routes()]
+
+
+def test_every_tenant_route_is_reversible_with_only_a_slug():
+    # A route with more kwargs needs its ids added to this module's matrix.
+    assert tenant_urls("any-slug"), "the resolver walk found no tenant routes"
+
+
+@pytest.mark.parametrize("role", [Role.CEO, Role.ALLIANCE_STAFF])
+def test_member_of_a_gets_404_for_every_page_of_b(client, tenant_a, tenant_b, role, totp_for):
+    user = tenant_a.member if role == Role.CEO else tenant_a.staff
+    totp_for(tenant_a.staff)
+    client.force_login(user)
+    with scope(alliance=tenant_b.alliance):
+        before = list(Organization.objects.values_list("pk", "name"))
+    for url in tenant_urls(tenant_b.alliance.slug):
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, {"name": "hijacked"}).status_code == 404, url
+    with scope(alliance=tenant_b.alliance):
+        assert list(Organization.objects.values_list("pk", "name")) == before
+
+
+def test_member_reaches_every_page_of_own_alliance(client, tenant_a):
+    client.force_login(tenant_a.member)
+    for url in tenant_urls(tenant_a.alliance.slug):
+        if url.endswith("/logo/"):
+            continue  # no logo uploaded: 404 is right, covered in test_pages
+        assert client.get(url).status_code == 200, url
+
+
+def test_anonymous_is_sent_to_login_without_learning_whether_a_slug_exists(client, tenant_a):
+    for slug in (tenant_a.alliance.slug, "no-such-alliance"):
+        for url in tenant_urls(slug):
+            response = client.get(url)
+            assert response.status_code == 302, url
+            assert response["Location"].startswith(reverse("account_login")), url
+
+
+def test_unknown_slug_is_404_for_a_logged_in_user(client, tenant_a):
+    client.force_login(tenant_a.member)
+    assert client.get("/no-such-alliance/").status_code == 404
+
+
+def test_deactivated_membership_loses_access(client, tenant_a):
+    with scope(alliance=tenant_a.alliance):
+        Membership.objects.filter(pk=tenant_a.membership.pk).update(is_active=False)
+    client.force_login(tenant_a.member)
+    assert client.get(f"/{tenant_a.alliance.slug}/").status_code == 404
+
+
+def test_template_render_runs_inside_the_scope(client, tenant_a):
+    # need_help passes a lazy Membership queryset that is first evaluated while
+    # the template renders: outside the scope it would raise ScopeError (500).
+    client.force_login(tenant_a.member)
+    response = client.get(reverse("need_help", args=[tenant_a.alliance.slug]))
+    assert response.status_code == 200
+    assert tenant_a.staff.full_name in response.content.decode()
+
+
+def tenant_models():
+    return [
+        model
+        for model in apps.get_models()
+        if any(f.name == "alliance" for f in model._meta.get_fields()) and model._meta.app_label
+        in {"alliance", "members", "workgroups", "meetings", "roundtables"}
+    ]
+
+
+def test_every_tenant_model_is_scoped(tenant_a):
+    assert tenant_models(), "no tenant models found"
+    for model in tenant_models():
+        with pytest.raises(ScopeError):
+            list(model.objects.all())
+        with scope(alliance=tenant_a.alliance):
+            list(model.objects.all())
+
+
+def test_scope_filters_to_its_alliance(tenant_a, tenant_b):
+    with scope(alliance=tenant_a.alliance):
+        names = set(Organization.objects.values_list("name", flat=True))
+    assert names == {tenant_a.organization.name}
+
+
+# Every scopes_disabled() call site in application code, reviewed. docs/tenancy.md
+# lists the same places; adding one means adding it to both, with a reason.
+ALLOWED_SCOPES_DISABLED = {
+    "alliance/tenancy/middleware.py": 1,  # a superuser's admin request
+}
+
+
+def test_scopes_disabled_only_at_listed_call_sites():
+    found = {}
+    for path in settings.BASE_DIR.rglob("*.py"):
+        relative = path.relative_to(settings.BASE_DIR).as_posix()
+        if relative.startswith((".venv/", "tests/", "var/")):
+            continue
+        count = path.read_text().count("scopes_disabled()")
+        if count:
+            found[relative] = count
+    assert found == ALLOWED_SCOPES_DISABLED
+    doc = Path(settings.BASE_DIR, "docs", "tenancy.md").read_text()
+    for relative in ALLOWED_SCOPES_DISABLED:
+        assert relative in doc, f"{relative} is not listed in docs/tenancy.md"
+
+
+class TestPermissions:
+    def test_roles(self, tenant_a):
+        alliance = tenant_a.alliance
+        with scope(alliance=alliance):
+            assert has_alliance_permission(tenant_a.member, alliance, "readings.submit")
+            assert not has_alliance_permission(tenant_a.member, alliance, "meetings.manage")
+            assert has_alliance_permission(tenant_a.staff, alliance, "meetings.manage")
+            trustee = MembershipFactory(alliance=alliance, role=Role.TRUSTEE).user
+            assert has_alliance_permission(trustee, alliance, "alliance.view")
+            assert not has_alliance_permission(trustee, alliance, "readings.submit")
+
+    def test_no_permission_in_another_alliance(self, tenant_a, tenant_b):
+        with scope(alliance=tenant_b.alliance):
+            assert not has_alliance_permission(tenant_a.staff, tenant_b.alliance, "alliance.view")
+
+    def test_unknown_permission_is_a_bug(self, tenant_a):
+        with scope(alliance=tenant_a.alliance), pytest.raises(ValueError):
+            has_alliance_permission(tenant_a.member, tenant_a.alliance, "meetings.mange")
+
+
+def _organization_names(alliance, organization_id):
+    return list(Organization.objects.filter(pk=organization_id).values_list("name", flat=True))
+
+
+
+@pytest.fixture
+def organization_names_task():
+    from alliance.celery_app import app
+
+    return app.task(base=TenantTask, name="tests.organization_names", shared=False)(
+        _organization_names
+    )
+
+
+class TestTenantTask:
+    def test_runs_inside_its_alliance_scope(self, organization_names_task, tenant_a):
+        result = organization_names_task.apply(
+            args=[tenant_a.alliance.pk, tenant_a.organization.pk]
+        )
+        assert result.get() == [tenant_a.organization.name]
+
+    def test_given_another_alliances_ids_finds_nothing(
+        self, organization_names_task, tenant_a, tenant_b
+    ):
+        result = organization_names_task.apply(
+            args=[tenant_a.alliance.pk, tenant_b.organization.pk]
+        )
+        assert result.get() == []
+
+    def test_unknown_alliance_logs_an_error_and_does_nothing(
+        self, organization_names_task, caplog
+    ):
+        with caplog.at_level(logging.ERROR):
+            result = organization_names_task.apply(args=[987654, 1])
+        assert result.get() is None
+        assert "does not exist" in caplog.text
+
+    def test_no_scope_carried_over_between_tasks(
+        self, organization_names_task, tenant_a, tenant_b
+    ):
+        organization_names_task.apply(args=[tenant_a.alliance.pk, tenant_a.organization.pk])
+        with pytest.raises(ScopeError):
+            list(Organization.objects.all())
+        result = organization_names_task.apply(
+            args=[tenant_b.alliance.pk, tenant_b.organization.pk]
+        )
+        assert result.get() == [tenant_b.organization.name]
