@@ -92,3 +92,11 @@ def totp_for():
         return TOTP.activate(user, generate_totp_secret())
 
     return activate
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return f"alliance portal: database={database} cache={cache}"

@@ -83,7 +83,8 @@ def tenant_models():
     return [
         model
         for model in apps.get_models()
-        if any(f.name == "alliance" for f in model._meta.get_fields()) and model._meta.app_label
+        if any(f.name == "alliance" for f in model._meta.get_fields())
+        and model._meta.app_label
         in {"alliance", "members", "workgroups", "meetings", "roundtables"}
     ]
 
@@ -149,7 +150,6 @@ def _organization_names(alliance, organization_id):
     return list(Organization.objects.filter(pk=organization_id).values_list("name", flat=True))
 
 
-
 @pytest.fixture
 def organization_names_task():
     from alliance.celery_app import app
@@ -174,17 +174,13 @@ class TestTenantTask:
         )
         assert result.get() == []
 
-    def test_unknown_alliance_logs_an_error_and_does_nothing(
-        self, organization_names_task, caplog
-    ):
+    def test_unknown_alliance_logs_an_error_and_does_nothing(self, organization_names_task, caplog):
         with caplog.at_level(logging.ERROR):
             result = organization_names_task.apply(args=[987654, 1])
         assert result.get() is None
         assert "does not exist" in caplog.text
 
-    def test_no_scope_carried_over_between_tasks(
-        self, organization_names_task, tenant_a, tenant_b
-    ):
+    def test_no_scope_carried_over_between_tasks(self, organization_names_task, tenant_a, tenant_b):
         organization_names_task.apply(args=[tenant_a.alliance.pk, tenant_a.organization.pk])
         with pytest.raises(ScopeError):
             list(Organization.objects.all())

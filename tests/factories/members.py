@@ -42,8 +42,8 @@ class MembershipFactory(TenantFactory):
     user = factory.SubFactory(UserFactory)
     alliance = factory.SubFactory(AllianceFactory)
     organization = factory.LazyAttribute(
-        lambda o: None
-        if o.role == Role.ALLIANCE_STAFF
-        else OrganizationFactory(alliance=o.alliance)
+        lambda o: (
+            None if o.role == Role.ALLIANCE_STAFF else OrganizationFactory(alliance=o.alliance)
+        )
     )
     role = Role.CEO
