@@ -89,3 +89,9 @@ def test_superuser_sees_every_alliance_and_can_filter(client, tenant_a, tenant_b
     assert tenant_a.organization.name in page
     assert tenant_b.organization.name in page
     assert "alliance__id__exact" in page  # the alliance list filter
+
+
+def test_admin_password_change_goes_through_allauth(staff_client):
+    response = staff_client.get(reverse("admin:password_change"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_change_password")
