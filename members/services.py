@@ -64,12 +64,13 @@ def membership_upsert(
     title: str = "",
 ) -> Membership:
     """Give the user a role in the alliance (one membership per user and alliance)."""
-    membership, _ = Membership.objects.update_or_create(
-        user=user,
-        alliance=alliance,
-        defaults={"role": role, "organization": organization, "title": title, "is_active": True},
+    membership = Membership.objects.filter(user=user, alliance=alliance).first() or Membership(
+        user=user, alliance=alliance
     )
-    membership.full_clean()
+    membership.role, membership.organization, membership.title = role, organization, title
+    membership.is_active = True
+    membership.full_clean()  # refuses an organization of another alliance
+    membership.save()
     if role == Role.ALLIANCE_STAFF:
         # Alliance staff run their alliance through the admin.
         if not user.is_staff:

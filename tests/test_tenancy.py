@@ -188,3 +188,52 @@ class TestTenantTask:
             args=[tenant_b.alliance.pk, tenant_b.organization.pk]
         )
         assert result.get() == [tenant_b.organization.name]
+
+
+class TestPermissionMixin:
+    def view(self):
+        from django.http import HttpResponse
+        from django.views import View
+
+        from alliance.tenancy.permissions import AlliancePermissionRequiredMixin
+
+        class ManageView(AlliancePermissionRequiredMixin, View):
+            alliance_permission = "meetings.manage"
+
+            def get(self, request):
+                return HttpResponse("managed")
+
+        return ManageView.as_view()
+
+    def request_as(self, rf, user, alliance):
+        request = rf.get("/")
+        request.user, request.alliance = user, alliance
+        return request
+
+    def test_allows_the_role_that_has_the_permission(self, rf, in_scope):
+        request = self.request_as(rf, in_scope.staff, in_scope.alliance)
+        assert self.view()(request).content == b"managed"
+
+    def test_refuses_a_role_without_it(self, rf, in_scope):
+        from django.core.exceptions import PermissionDenied
+
+        request = self.request_as(rf, in_scope.member, in_scope.alliance)
+        with pytest.raises(PermissionDenied):
+            self.view()(request)
+
+
+def test_membership_refuses_an_organization_of_another_alliance(tenant_a, tenant_b):
+    from django.core.exceptions import ValidationError
+
+    from members.services import membership_upsert
+
+    with scope(alliance=tenant_a.alliance), pytest.raises(ValidationError):
+        membership_upsert(
+            user=tenant_a.member,
+            alliance=tenant_a.alliance,
+            role=Role.CEO,
+            organization=tenant_b.organization,
+        )
+    with scope(alliance=tenant_a.alliance):
+        tenant_a.membership.refresh_from_db()
+        assert tenant_a.membership.organization == tenant_a.organization
