@@ -15,3 +15,8 @@ CELERY_TASK_ALWAYS_EAGER = False
 # Static files straight from the apps and packages; no collectstatic needed.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+# django-zeal: an N+1 query during a test request raises NPlusOneError.
+INSTALLED_APPS = [*INSTALLED_APPS, "zeal"]  # noqa: F405
+MIDDLEWARE = [*MIDDLEWARE, "zeal.middleware.zeal_middleware"]  # noqa: F405
+ZEAL_RAISE = True
