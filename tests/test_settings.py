@@ -55,3 +55,53 @@ def test_celery_is_configured_for_reliability():
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert conf.worker_prefetch_multiplier == 1
     assert conf.task_time_limit and conf.task_soft_time_limit
+
+
+PRODUCTION_RESPONSE_PROBE = """
+import json, django
+django.setup()
+from django.conf import settings
+from django.test import Client
+from django.test.utils import override_settings
+# The manifest storage needs collectstatic, which is not what this probe is about.
+plain = {**settings.STORAGES, "staticfiles": {
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+with override_settings(STORAGES=plain):
+    response = Client().get("/accounts/login/", secure=True, HTTP_HOST="portal.example.org")
+cookie = response.cookies[settings.CSRF_COOKIE_NAME]
+print(json.dumps({
+    "status": response.status_code,
+    "headers": dict(response.headers),
+    "csrf_cookie": {k: cookie[k] for k in ("secure", "httponly", "samesite")},
+    "session_cookie": [settings.SESSION_COOKIE_NAME, settings.SESSION_COOKIE_SECURE,
+                       settings.SESSION_COOKIE_HTTPONLY, settings.SESSION_COOKIE_SAMESITE],
+}))
+"""
+
+
+def test_production_headers_and_cookie_flags():
+    import json
+
+    env = {**os.environ, **PRODUCTION_ENV}
+    result = subprocess.run(
+        [sys.executable, "-c", PRODUCTION_RESPONSE_PROBE],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    assert probe["status"] == 200
+    headers = probe["headers"]
+    hsts = dict(
+        part.strip().partition("=")[::2] for part in headers["Strict-Transport-Security"].split(";")
+    )
+    assert int(hsts["max-age"]) >= 365 * 24 * 3600
+    assert "includeSubDomains" in hsts
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"]
+    assert probe["csrf_cookie"] == {"secure": True, "httponly": True, "samesite": "Lax"}
+    assert probe["session_cookie"] == ["__Host-sessionid", True, True, "Lax"]

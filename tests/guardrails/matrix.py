@@ -1,0 +1,98 @@
+"""The cross-tenant route matrix: every URL pattern, classified.
+
+A new URL fails `test_route_coverage` until it is listed here, either in
+TENANT_ROUTES (with how to build its ids from a tenant's objects) or as
+tenant-free with a reason.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+
+from .routes import walk
+from .snapshot import tenant_rows
+
+
+def _no_ids(tenant) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class TenantRoute:
+    #: URL kwargs besides the alliance slug, built from a conftest `Tenant`.
+    ids: Callable = _no_ids
+    #: An HTML page a member GETs: query budgets and the crawl cover it.
+    page: bool = True
+    #: Reachable by following links from the alliance home (the crawl checks).
+    linked: bool = True
+    #: Form fields a POST carries, so that the body also holds the other tenant's ids.
+    post_fields: dict = field(default_factory=dict)
+
+
+TENANT_ROUTES: dict[str, TenantRoute] = {
+    "alliance_home": TenantRoute(),
+    "need_help": TenantRoute(),
+    # Served only when the alliance has a logo; the crawl fixture uploads one.
+    "alliance_logo": TenantRoute(page=False),
+}
+
+# Routes that take no tenant id, each with the reason it is safe.
+TENANT_FREE_ROUTES: dict[str, str] = {
+    "home": "lists only the signed-in user's own alliances (test_pages)",
+    "healthz": "reports service health, no data",
+}
+TENANT_FREE_PREFIXES: dict[str, str] = {
+    "account_": "allauth: the signed-in user's own account; keys are signed tokens",
+    "mfa_": "allauth MFA: the signed-in user's own authenticators",
+    "admin:": "the Django admin: covered by the admin sweep (test_crawl)",
+}
+# Unnamed patterns Django's admin adds (redirects to named admin routes).
+TENANT_FREE_UNNAMED_ROUTE_PREFIXES = ("admin/",)
+
+
+def unlisted_routes() -> list[str]:
+    """Every URL pattern that is neither in the matrix nor listed as tenant-free."""
+    missing = []
+    for route, name, _ in walk():
+        if name is None:
+            if not route.startswith(TENANT_FREE_UNNAMED_ROUTE_PREFIXES):
+                missing.append(route)
+        elif not (
+            name in TENANT_ROUTES
+            or name in TENANT_FREE_ROUTES
+            or name.startswith(tuple(TENANT_FREE_PREFIXES))
+        ):
+            missing.append(f"{name} ({route})")
+    return missing
+
+
+def _refused(response) -> bool:
+    if response.status_code == 404:
+        return True
+    return response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def cross_tenant_problems(client, *, a, b, routes=None) -> list[str]:
+    """As whoever `client` is logged in as (a member or staff of A), try B's objects.
+
+    Each route is tried with B's slug and B's ids, and — where it takes ids —
+    with A's slug and B's ids; GET and POST (the body carrying B's ids too).
+    Every answer must be 404 or the login redirect, and B's rows unchanged.
+    """
+    routes = TENANT_ROUTES if routes is None else routes
+    problems = []
+    before = tenant_rows(b.alliance)
+    for name, route in routes.items():
+        b_ids = route.ids(b)
+        slugs = [b.alliance.slug] + ([a.alliance.slug] if b_ids else [])
+        body = {**route.post_fields, **{k: str(v) for k, v in b_ids.items()}}
+        for slug in slugs:
+            url = reverse(name, kwargs={"alliance_slug": slug, **b_ids})
+            for method in ("get", "post"):
+                response = getattr(client, method)(url, body if method == "post" else None)
+                if not _refused(response):
+                    problems.append(f"{method.upper()} {url} answered {response.status_code}")
+    if tenant_rows(b.alliance) != before:
+        problems.append(f"{b.alliance.slug}'s rows changed")
+    return problems
