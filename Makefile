@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints/build.txt |
 
 .PHONY: setup run test lint format clean
 
-setup: $(STAMP)
+setup: $(STAMP) node_modules/.installed
 
 # Reinstalls whenever requirements.txt or the build constraint changes.
 $(STAMP): requirements.txt constraints/build.txt
@@ -16,6 +16,22 @@ $(STAMP): requirements.txt constraints/build.txt
 		--build-constraint constraints/build.txt -r requirements.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+# The browser checks' tools (axe-core, the Nu HTML Checker), pinned in
+# package-lock.json; reinstalled when package.json or the lock file changes.
+# --ignore-scripts: vnu-jar's install script would download a Java runtime;
+# the system's Java is used instead. Without npm the browser checks are
+# skipped on this machine (and fail in CI), so say it loudly, but go on.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm > /dev/null 2>&1; then \
+		echo "npm ci --no-audit --no-fund --ignore-scripts"; \
+		npm ci --no-audit --no-fund --ignore-scripts && touch $@; \
+	else \
+		echo "!!! WARNING: npm is not installed: axe-core and the Nu HTML Checker cannot be"; \
+		echo "!!! installed, so the browser checks in tests/browser will be SKIPPED here"; \
+		echo "!!! (and FAIL in CI). Install Node.js and npm (Debian: apt-get install nodejs"; \
+		echo "!!! npm), then run make setup again."; \
+	fi
 
 run: setup
 	bin/run-local

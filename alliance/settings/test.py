@@ -17,8 +17,8 @@ STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 
 # django-zeal: an N+1 query during a test request raises NPlusOneError.
-INSTALLED_APPS = [*INSTALLED_APPS, "zeal"]  # noqa: F405
-MIDDLEWARE = [*MIDDLEWARE, "zeal.middleware.zeal_middleware"]  # noqa: F405
+INSTALLED_APPS = [*INSTALLED_APPS, "zeal"]
+MIDDLEWARE = [*MIDDLEWARE, "zeal.middleware.zeal_middleware"]
 ZEAL_RAISE = True
 # allauth looks up the same EmailAddress more than once while verifying a
 # login; that is inside the library, not a page of ours.

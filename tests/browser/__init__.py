@@ -1,0 +1,1 @@
+"""Browser guardrails: Playwright on the system Chromium, axe-core, the Nu HTML Checker."""
