@@ -41,6 +41,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         help_text="Times are shown in this zone too. Empty: the alliance's zone.",
     )
+    phone = models.CharField(max_length=40, blank=True)
+    photo = models.ImageField(upload_to="people/photos/", blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         default=False, help_text="Can log in to the staff admin (alliance staff and operators)."
@@ -73,10 +75,23 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Organization(models.Model):
     """A member organization (health system, hospital…) of one alliance."""
 
+    class Kind(models.TextChoices):
+        HEALTH_SYSTEM = "health_system", "Health system"
+        HOSPITAL = "hospital", "Hospital"
+        PHYSICIAN_GROUP = "physician_group", "Physician group"
+        LONG_TERM_CARE = "long_term_care", "Long-term care"
+        PAYER = "payer", "Payer"
+        OTHER = "other", "Other"
+
     alliance = models.ForeignKey(
         "alliance.Alliance", on_delete=models.PROTECT, related_name="organizations"
     )
     name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.HOSPITAL)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField("state or region", max_length=100, blank=True)
+    website = models.URLField(blank=True)
+    logo = models.ImageField(upload_to="organizations/logos/", blank=True)
     is_active = models.BooleanField(default=True)
 
     objects = ScopedManager(alliance="alliance")
@@ -117,6 +132,9 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=32, choices=Role.choices)
     title = models.CharField(max_length=200, blank=True)
+    is_primary_contact = models.BooleanField(
+        default=False, help_text="The organization's main contact for alliance staff."
+    )
     # Leaving an alliance deactivates; the row stays so history keeps the name.
     is_active = models.BooleanField(default=True)
     joined_at = models.DateTimeField(default=timezone.now)
@@ -142,3 +160,78 @@ class Membership(models.Model):
             raise ValidationError(
                 {"organization": "Members other than alliance staff belong to an organization."}
             )
+
+
+class Speaker(models.Model):
+    """Faculty and featured guests: profiles used by meetings and roundtables, not logins."""
+
+    alliance = models.ForeignKey(
+        "alliance.Alliance", on_delete=models.PROTECT, related_name="speakers"
+    )
+    name = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, blank=True)
+    affiliation = models.CharField(max_length=200, blank=True)
+    bio = models.TextField("short bio", blank=True)
+    photo = models.ImageField(upload_to="speakers/photos/", blank=True)
+
+    objects = ScopedManager(alliance="alliance")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["alliance", "name"], name="speaker_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Invitation(models.Model):
+    """A single-use, expiring invitation to join one alliance with a role.
+
+    The link carries a signed token naming the alliance and a secret; only a
+    hash of the secret is stored, so a database reader cannot use the link.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        AWAITING_APPROVAL = "awaiting_approval", "Accepted by another address: awaiting approval"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+
+    alliance = models.ForeignKey(
+        "alliance.Alliance", on_delete=models.PROTECT, related_name="invitations"
+    )
+    email = models.EmailField()
+    full_name = models.CharField(max_length=200, blank=True)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations"
+    )
+    role = models.CharField(max_length=32, choices=Role.choices)
+    title = models.CharField(max_length=200, blank=True)
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    # Who used the link (for AWAITING_APPROVAL: a different address than invited).
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations_used"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(alliance="alliance")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["alliance", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_role_display()})"
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at

@@ -8,13 +8,15 @@ from django.core.cache import cache
 from django_scopes import scope
 
 from alliance.models import Alliance, ProgramYear
-from members.models import Membership, Organization, Role, User
+from members.models import Invitation, Membership, Organization, Role, Speaker, User
 from members.services import staff_group_sync
 from tests.factories import (
     AllianceFactory,
+    InvitationFactory,
     MembershipFactory,
     OrganizationFactory,
     ProgramYearFactory,
+    SpeakerFactory,
 )
 
 
@@ -37,6 +39,8 @@ class Tenant:
     membership: Membership
     staff: User  # alliance staff, is_staff
     staff_membership: Membership
+    speaker: Speaker
+    invitation: Invitation  # pending, to join `organization`
 
 
 def make_tenant(slug: str) -> Tenant:
@@ -63,6 +67,13 @@ def make_tenant(slug: str) -> Tenant:
         membership=membership,
         staff=staff_membership.user,
         staff_membership=staff_membership,
+        speaker=SpeakerFactory(alliance=alliance, name=f"Faculty of {slug}"),
+        invitation=InvitationFactory(
+            alliance=alliance,
+            organization=organization,
+            email=f"invitee@{slug}.example",
+            invited_by=staff_membership.user,
+        ),
     )
 
 

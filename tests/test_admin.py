@@ -67,7 +67,12 @@ def test_foreign_key_injection_is_refused(staff_client, tenant_a, tenant_b):
 def test_new_row_gets_the_staff_users_alliance(staff_client, tenant_a):
     response = staff_client.post(
         reverse("admin:members_organization_add"),
-        {"alliance": tenant_a.alliance.pk, "name": "New member hospital", "is_active": "on"},
+        {
+            "alliance": tenant_a.alliance.pk,
+            "name": "New member hospital",
+            "kind": "hospital",
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302
     with scope(alliance=tenant_a.alliance):

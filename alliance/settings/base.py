@@ -71,6 +71,7 @@ THIRD_PARTY_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    "import_export",
 ]
 LOCAL_APPS = [
     "alliance.apps.AllianceConfig",
@@ -105,6 +106,8 @@ ACCOUNT_ADAPTER = "members.adapters.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Signup is open only to someone holding a valid invitation (members.adapters).
+ACCOUNT_SIGNUP_FORM_CLASS = "members.forms.SignupForm"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_PREVENT_ENUMERATION = True
@@ -273,3 +276,10 @@ LOGGING = {
 # ADMIN
 # ------------------------------------------------------------------------------
 ADMIN_URL = env("ADMIN_URL", default="admin/")
+# An import either saves every row or none (django-import-export).
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
+# MEMBERS
+# ------------------------------------------------------------------------------
+INVITATION_VALID_DAYS = 14

@@ -9,6 +9,7 @@ models, and the `alliance` field itself.
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db import models
 
 from alliance.models import Alliance
 
@@ -16,6 +17,8 @@ from alliance.models import Alliance
 class TenantAdmin:
     #: Path from the model to its Alliance, for models that hang from a parent.
     alliance_path = "alliance"
+    # A website typed without a scheme is https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def allowed_alliances(self, request):
         if request.user.is_superuser:

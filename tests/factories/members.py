@@ -1,7 +1,11 @@
+import datetime
+import secrets
+
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
-from members.models import Membership, Organization, Role, User
+from members.models import Invitation, Membership, Organization, Role, Speaker, User
 
 from .alliance import AllianceFactory
 from .base import TenantFactory
@@ -47,3 +51,27 @@ class MembershipFactory(TenantFactory):
         )
     )
     role = Role.CEO
+
+
+class SpeakerFactory(TenantFactory):
+    class Meta:
+        model = Speaker
+
+    alliance = factory.SubFactory(AllianceFactory)
+    name = factory.Sequence(lambda n: f"Speaker {n}")
+    title = "Senior Fellow"
+    affiliation = "Institute for Improvement"
+    bio = "Leads improvement work."
+
+
+class InvitationFactory(TenantFactory):
+    class Meta:
+        model = Invitation
+
+    alliance = factory.SubFactory(AllianceFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.org")
+    full_name = factory.Sequence(lambda n: f"Invitee {n}")
+    organization = factory.LazyAttribute(lambda o: OrganizationFactory(alliance=o.alliance))
+    role = Role.CEO
+    secret_hash = factory.LazyFunction(lambda: secrets.token_hex(32))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=14))

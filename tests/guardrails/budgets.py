@@ -6,9 +6,11 @@ from django.test.utils import CaptureQueriesContext
 from members.models import Role
 from tests.factories import (
     AllianceFactory,
+    InvitationFactory,
     MembershipFactory,
     OrganizationFactory,
     ProgramYearFactory,
+    SpeakerFactory,
 )
 
 MEMBER_PAGE_BUDGET = 8
@@ -31,5 +33,7 @@ def grow(tenant, extra: int) -> None:
         MembershipFactory(alliance=alliance, organization=organization, role=Role.QUALITY_LEAD)
         MembershipFactory(alliance=alliance, role=Role.ALLIANCE_STAFF)
         ProgramYearFactory(alliance=alliance)
+        SpeakerFactory(alliance=alliance)
+        InvitationFactory(alliance=alliance, organization=organization)
         # The member's own list of alliances grows too ("/").
         MembershipFactory(user=tenant.member, alliance=AllianceFactory())
