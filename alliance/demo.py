@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django_scopes import scope
 
 from members.models import Organization, Role
-from members.services import membership_upsert, user_upsert
+from members.services import membership_upsert, staff_group_sync, user_upsert
 
 from .models import Alliance, ProgramYear
 
@@ -168,6 +168,7 @@ PEOPLE = [
 
 def load_core(*, password: str) -> dict[str, Alliance]:
     """Create or update the alliances, program years, organizations and people."""
+    staff_group_sync()
     alliances = {}
     for spec in ALLIANCES:
         fields = {

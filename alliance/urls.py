@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.shortcuts import redirect
 from django.urls import include, path
 
+from members import views as member_views
+
 from . import views
 
 # /admin/login/ goes through allauth: its rate limits and MFA apply. So does a
@@ -19,12 +21,15 @@ tenant_patterns = [
     path("", views.alliance_home, name="alliance_home"),
     path("help/", views.need_help, name="need_help"),
     path("logo/", views.alliance_logo, name="alliance_logo"),
+    path("members/", include("members.urls")),
 ]
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("healthz", views.healthz, name="healthz"),
+    # Tenant-free: the signed token names the alliance (members.services).
+    path("invitations/<str:token>/", member_views.invitation, name="invitation"),
     path("", views.home, name="home"),
     # Tenant routes last: the slug would otherwise shadow the routes above.
     path("<slug:alliance_slug>/", include(tenant_patterns)),

@@ -1,9 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from alliance.tenancy.admin import SuperuserOnlyAdmin, TenantAdmin
 
-from .models import Membership, Organization, User
+from . import services
+from .models import Invitation, Membership, Organization, Speaker, User
+from .resources import AllianceImportExportMixin, MembershipResource, OrganizationResource
 
 
 @admin.register(User)
@@ -27,15 +29,131 @@ class UserAdmin(SuperuserOnlyAdmin, DjangoUserAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(TenantAdmin, admin.ModelAdmin):
+class OrganizationAdmin(TenantAdmin, AllianceImportExportMixin, admin.ModelAdmin):
+    resource_classes = [OrganizationResource]
     list_display = ["name", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name"]
 
 
 @admin.register(Membership)
-class MembershipAdmin(TenantAdmin, admin.ModelAdmin):
+class MembershipAdmin(TenantAdmin, AllianceImportExportMixin, admin.ModelAdmin):
+    resource_classes = [MembershipResource]
     list_display = ["user", "organization", "role", "title", "is_active"]
     list_filter = ["role", "is_active"]
     list_select_related = ["user", "organization"]
     search_fields = ["user__full_name", "user__email", "organization__name"]
+    actions = ["deactivate"]
+
+    @admin.action(
+        description="Deactivate (leaves the alliance; history is kept)", permissions=["change"]
+    )
+    def deactivate(self, request, queryset):
+        for membership in queryset:
+            services.membership_deactivate(membership=membership)
+        self.message_user(request, f"{len(queryset)} membership(s) deactivated.", messages.SUCCESS)
+
+
+@admin.register(Speaker)
+class SpeakerAdmin(TenantAdmin, admin.ModelAdmin):
+    list_display = ["name", "title", "affiliation"]
+    search_fields = ["name", "affiliation"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(TenantAdmin, admin.ModelAdmin):
+    """Invite by email; the pending list is the changelist filtered by status."""
+
+    # The form is built per request, inside the staff user's scope.
+    fields = ["alliance", "email", "full_name", "organization", "role", "title"]
+    list_display = [
+        "email",
+        "full_name",
+        "organization",
+        "role",
+        "status",
+        "sent_at",
+        "expires_at",
+        "accepted_by",
+    ]
+    list_filter = ["status", "role"]
+    list_select_related = ["organization", "accepted_by"]
+    search_fields = ["email", "full_name", "organization__name"]
+    actions = ["resend", "revoke", "approve"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # An invitation is created by the invite service and then only acted upon.
+        if obj is None:
+            return []
+        return [
+            "alliance",
+            "email",
+            "full_name",
+            "organization",
+            "role",
+            "title",
+            "status",
+            "invited_by",
+            "sent_at",
+            "expires_at",
+            "accepted_by",
+            "accepted_at",
+        ]
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj) or self.fields
+
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
+        if obj is not None:
+            return form_class
+
+        class InviteForm(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                if cleaned.get("alliance") and cleaned.get("email"):
+                    services.invitation_check_not_member(
+                        alliance=cleaned["alliance"], email=cleaned["email"]
+                    )
+                return cleaned
+
+        return InviteForm
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # every field is read-only once sent
+        created = services.invitation_create(
+            alliance=obj.alliance,
+            email=obj.email,
+            role=obj.role,
+            invited_by=request.user,
+            organization=obj.organization,
+            title=obj.title,
+            full_name=obj.full_name,
+        )
+        obj.pk = created.pk
+
+    def _act(self, request, queryset, service, done):
+        succeeded = 0
+        for invitation in queryset:
+            try:
+                service(invitation=invitation)
+                succeeded += 1
+            except services.InvitationError as error:
+                self.message_user(
+                    request, f"{invitation.email}: {error.messages[0]}", messages.WARNING
+                )
+        if succeeded:
+            self.message_user(request, f"{succeeded} invitation(s) {done}.", messages.SUCCESS)
+
+    @admin.action(description="Send again (new link, 14 more days)", permissions=["change"])
+    def resend(self, request, queryset):
+        self._act(request, queryset, services.invitation_resend, "sent again")
+
+    @admin.action(description="Revoke", permissions=["change"])
+    def revoke(self, request, queryset):
+        self._act(request, queryset, services.invitation_revoke, "revoked")
+
+    @admin.action(description="Approve (accepted from another address)", permissions=["change"])
+    def approve(self, request, queryset):
+        self._act(request, queryset, services.invitation_approve, "approved")

@@ -115,6 +115,18 @@ class Role(models.TextChoices):
     ALLIANCE_STAFF = "alliance_staff", "Alliance staff"
 
 
+def check_organization_for_role(row) -> None:
+    """A membership or invitation: the organization is this alliance's, and required
+    for every role but alliance staff."""
+    # An organization of another alliance would be a cross-tenant link.
+    if row.organization_id and row.organization.alliance_id != row.alliance_id:
+        raise ValidationError({"organization": "Choose an organization of this alliance."})
+    if not row.organization_id and row.role and row.role != Role.ALLIANCE_STAFF:
+        raise ValidationError(
+            {"organization": "Members other than alliance staff belong to an organization."}
+        )
+
+
 class Membership(models.Model):
     """A user's place in one alliance: one per user and alliance."""
 
@@ -153,13 +165,7 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()}"
 
     def clean(self):
-        # An organization of another alliance would be a cross-tenant link.
-        if self.organization_id and self.organization.alliance_id != self.alliance_id:
-            raise ValidationError({"organization": "Choose an organization of this alliance."})
-        if not self.organization_id and self.role != Role.ALLIANCE_STAFF:
-            raise ValidationError(
-                {"organization": "Members other than alliance staff belong to an organization."}
-            )
+        check_organization_for_role(self)
 
 
 class Speaker(models.Model):
@@ -231,6 +237,10 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.get_role_display()})"
+
+    def clean(self):
+        if self.alliance_id:
+            check_organization_for_role(self)
 
     @property
     def is_expired(self) -> bool:

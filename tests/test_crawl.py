@@ -24,8 +24,12 @@ pytestmark = pytest.mark.django_db
 def world(tenant_a, tenant_b, settings, tmp_path):
     """A with a logo (so every page is reachable); B full of canaries."""
     settings.MEDIA_ROOT = tmp_path
-    tenant_a.alliance.logo = SimpleUploadedFile("logo.png", PNG, content_type="image/png")
-    tenant_a.alliance.save()
+    for owner, field in [
+        (tenant_a.alliance, "logo"),
+        (tenant_a.organization, "logo"),
+        (tenant_a.member, "photo"),
+    ]:
+        getattr(owner, field).save("image.png", SimpleUploadedFile("image.png", PNG))
     return tenant_a, tenant_b, plant_canaries(tenant_b)
 
 

@@ -14,7 +14,7 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 from django_scopes import scope, scopes_disabled
 
-from alliance.models import Alliance
+from alliance.selectors import alliances_for_user
 
 from .permissions import membership_for, staff_alliance_ids
 
@@ -51,7 +51,10 @@ class TenantScopeMiddleware:
         if not request.user.is_authenticated:
             # Anonymous visitors learn nothing about which slugs exist.
             return redirect_to_login(request.get_full_path())
-        alliance = Alliance.objects.filter(slug=slug).first()
+        # One query gives the nav's alliance switcher and, by slug, this alliance:
+        # not among them means unknown or not a member, the same 404 either way.
+        request.user_alliances = alliances_for_user(user=request.user)
+        alliance = next((a for a in request.user_alliances if a.slug == slug), None)
         if alliance is None:
             raise Http404("No such alliance.")
         with scope(alliance=alliance):

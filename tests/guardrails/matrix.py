@@ -33,14 +33,26 @@ class TenantRoute:
 TENANT_ROUTES: dict[str, TenantRoute] = {
     "alliance_home": TenantRoute(),
     "need_help": TenantRoute(),
-    # Served only when the alliance has a logo; the crawl fixture uploads one.
+    # Images are served only when uploaded; the crawl fixture uploads them.
     "alliance_logo": TenantRoute(page=False),
+    "members:directory": TenantRoute(),
+    "members:profile": TenantRoute(post_fields={"full_name": "Hijacked", "title": "Hijacked"}),
+    "members:person": TenantRoute(ids=lambda t: {"membership_id": t.membership.pk}),
+    "members:person_photo": TenantRoute(
+        ids=lambda t: {"membership_id": t.membership.pk}, page=False
+    ),
+    "members:organizations": TenantRoute(),
+    "members:organization": TenantRoute(ids=lambda t: {"organization_id": t.organization.pk}),
+    "members:organization_logo": TenantRoute(
+        ids=lambda t: {"organization_id": t.organization.pk}, page=False
+    ),
 }
 
 # Routes that take no tenant id, each with the reason it is safe.
 TENANT_FREE_ROUTES: dict[str, str] = {
     "home": "lists only the signed-in user's own alliances (test_pages)",
     "healthz": "reports service health, no data",
+    "invitation": "the signed token names its alliance; replay and tampering in test_invitations",
 }
 TENANT_FREE_PREFIXES: dict[str, str] = {
     "account_": "allauth: the signed-in user's own account; keys are signed tokens",
