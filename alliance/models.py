@@ -35,6 +35,10 @@ class Alliance(models.Model):
     logo = models.ImageField(upload_to="alliances/logos/", blank=True)
     contact_name = models.CharField(max_length=200, blank=True)
     contact_email = models.EmailField(help_text="Where “Need help?” reaches alliance staff.")
+    show_peer_names = models.BooleanField(
+        default=False,
+        help_text="Show other organizations' values by name; otherwise they are blinded.",
+    )
     digest_cadence = models.CharField(
         max_length=10, choices=DigestCadence.choices, default=DigestCadence.MONTHLY
     )

@@ -22,6 +22,7 @@ tenant_patterns = [
     path("help/", views.need_help, name="need_help"),
     path("logo/", views.alliance_logo, name="alliance_logo"),
     path("members/", include("members.urls")),
+    path("", include("workgroups.urls")),
 ]
 
 urlpatterns = [

@@ -27,6 +27,18 @@ STAFF_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "members.membership": ("view", "add", "change"),
     "members.invitation": ("view", "add", "change"),
     "members.speaker": ("view", "add", "change"),
+    "workgroups.workgroup": ("view", "add", "change"),
+    "workgroups.focusarea": ("view", "add", "change", "delete"),
+    "workgroups.participation": ("view", "add", "change", "delete"),
+    "workgroups.measure": ("view", "add", "change"),
+    "workgroups.aim": ("view", "add", "change"),
+    "workgroups.baselinechange": ("view",),
+    "workgroups.reading": ("view", "add", "change"),
+    "workgroups.readingrevision": ("view",),
+    "workgroups.goalset": ("view", "change"),
+    "workgroups.goal": ("view", "add", "change", "delete"),
+    "workgroups.commitment": ("view", "add", "change"),
+    "workgroups.focusproposal": ("view", "change"),
 }
 
 

@@ -11,13 +11,24 @@ from alliance.models import Alliance, ProgramYear
 from members.models import Invitation, Membership, Organization, Role, Speaker, User
 from members.services import staff_group_sync
 from tests.factories import (
+    AimFactory,
     AllianceFactory,
+    CommitmentFactory,
+    FocusAreaFactory,
+    FocusProposalFactory,
+    GoalFactory,
+    GoalSetFactory,
     InvitationFactory,
+    MeasureFactory,
     MembershipFactory,
     OrganizationFactory,
+    ParticipationFactory,
     ProgramYearFactory,
+    ReadingFactory,
     SpeakerFactory,
+    WorkgroupFactory,
 )
+from workgroups.models import Aim, Commitment, FocusProposal, Goal, Measure, Reading, Workgroup
 
 
 @pytest.fixture(autouse=True)
@@ -41,11 +52,19 @@ class Tenant:
     staff_membership: Membership
     speaker: Speaker
     invitation: Invitation  # pending, to join `organization`
+    workgroup: Workgroup  # `organization` participates
+    measure: Measure  # an OSHA-style rate of the workgroup, with an aim
+    aim: Aim
+    reading: Reading  # `organization`'s first period
+    goal: Goal  # `organization`'s goal set, one goal with its own measure
+    commitment: Commitment
+    proposal: FocusProposal
 
 
 def make_tenant(slug: str) -> Tenant:
     alliance = AllianceFactory(slug=slug, name=f"Alliance {slug.upper()}")
     organization = OrganizationFactory(alliance=alliance, name=f"Organization of {slug}")
+    program_year = ProgramYearFactory(alliance=alliance)
     membership = MembershipFactory(
         alliance=alliance,
         organization=organization,
@@ -59,9 +78,32 @@ def make_tenant(slug: str) -> Tenant:
         user__is_staff=True,
     )
     staff_membership.user.groups.add(staff_group_sync())
+    workgroup = WorkgroupFactory(
+        alliance=alliance,
+        program_year=program_year,
+        slug=f"{slug}-safety",
+        name=f"Workforce safety of {slug}",
+    )
+    ParticipationFactory(workgroup=workgroup, organization=organization)
+    FocusAreaFactory(workgroup=workgroup, title=f"Focus of {slug}")
+    measure = MeasureFactory(alliance=alliance, workgroup=workgroup, name=f"OSHA rate of {slug}")
+    aim = AimFactory(alliance=alliance, measure=measure, statement=f"Reduce injuries at {slug}")
+    reading = ReadingFactory(
+        alliance=alliance,
+        measure=measure,
+        organization=organization,
+        entered_by=membership.user,
+        updated_by=membership.user,
+    )
+    goal = GoalFactory(
+        alliance=alliance,
+        goal_set=GoalSetFactory(
+            alliance=alliance, organization=organization, program_year=program_year
+        ),
+    )
     return Tenant(
         alliance=alliance,
-        program_year=ProgramYearFactory(alliance=alliance),
+        program_year=program_year,
         organization=organization,
         member=membership.user,
         membership=membership,
@@ -74,6 +116,13 @@ def make_tenant(slug: str) -> Tenant:
             email=f"invitee@{slug}.example",
             invited_by=staff_membership.user,
         ),
+        workgroup=workgroup,
+        measure=measure,
+        aim=aim,
+        reading=reading,
+        goal=goal,
+        commitment=CommitmentFactory(alliance=alliance, organization=organization),
+        proposal=FocusProposalFactory(alliance=alliance, proposed_by=membership),
     )
 
 

@@ -199,6 +199,9 @@ else:
 
 # SECURITY
 # ------------------------------------------------------------------------------
+# Sessions are read from the cache (Redis in production) and kept in the
+# database, so a cache flush logs nobody out and logout still kills the key.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # 12 hours absolute; the session is not extended by activity.

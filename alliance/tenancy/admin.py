@@ -51,17 +51,28 @@ class TenantAdmin:
             kwargs["queryset"] = related.objects.filter(
                 memberships__alliance__in=self.allowed_alliances(request)
             ).distinct()
+        elif related._meta.label == "members.Membership":
+            kwargs["queryset"] = _memberships_with_names()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.related_model is Alliance:
             kwargs["queryset"] = self.allowed_alliances(request)
+        elif db_field.related_model._meta.label == "members.Membership":
+            kwargs["queryset"] = _memberships_with_names()
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if self.alliance_path == "alliance" and obj.alliance_id is None:
             obj.alliance = self.allowed_alliances(request).get()
         super().save_model(request, obj, form, change)
+
+
+def _memberships_with_names():
+    # A membership's label is its person's name: load the users with the rows.
+    from members.models import Membership
+
+    return Membership.objects.select_related("user")
 
 
 class SuperuserOnlyAdmin:

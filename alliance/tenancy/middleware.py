@@ -14,9 +14,7 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 from django_scopes import scope, scopes_disabled
 
-from alliance.selectors import alliances_for_user
-
-from .permissions import membership_for, staff_alliance_ids
+from .permissions import own_memberships, staff_alliance_ids
 
 TENANT_URL_KWARG = "alliance_slug"
 
@@ -51,17 +49,16 @@ class TenantScopeMiddleware:
         if not request.user.is_authenticated:
             # Anonymous visitors learn nothing about which slugs exist.
             return redirect_to_login(request.get_full_path())
-        # One query gives the nav's alliance switcher and, by slug, this alliance:
-        # not among them means unknown or not a member, the same 404 either way.
-        request.user_alliances = alliances_for_user(user=request.user)
-        alliance = next((a for a in request.user_alliances if a.slug == slug), None)
-        if alliance is None:
+        # One query loads the user's own active memberships in all alliances: the
+        # nav's switcher and, by slug, this alliance's membership. Not among them
+        # means unknown or not a member: the same 404 either way.
+        memberships = own_memberships(request.user)
+        request.user_alliances = [m.alliance for m in memberships]
+        membership = next((m for m in memberships if m.alliance.slug == slug), None)
+        if membership is None:
             raise Http404("No such alliance.")
+        alliance = membership.alliance
         with scope(alliance=alliance):
-            membership = membership_for(request.user, alliance)
-            if membership is None:
-                # 404, never 403: a non-member must not learn the alliance exists.
-                raise Http404("No such alliance.")
             request.alliance = alliance
             request.membership = membership
             return self.get_response(request)

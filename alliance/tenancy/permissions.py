@@ -45,6 +45,23 @@ def membership_for(user, alliance) -> Membership | None:
     return cache[alliance.pk]
 
 
+def own_memberships(user) -> list[Membership]:
+    """The user's active memberships in every alliance, with alliance and organization.
+
+    Reviewed unscoped site (docs/tenancy.md): the query is bound to the user, and
+    it is what decides which alliance's scope the request may enter. The result
+    also fills membership_for's cache.
+    """
+    memberships = list(
+        Membership.objects.with_scopes_disabled()
+        .filter(user=user, is_active=True)
+        .select_related("alliance", "organization")
+        .order_by("alliance__name")
+    )
+    user._alliance_memberships = {m.alliance_id: m for m in memberships}
+    return memberships
+
+
 def has_alliance_permission(user, alliance, perm: str) -> bool:
     if perm not in ALL_PERMISSIONS:
         # A typo must fail loudly, not silently deny (or allow) forever.

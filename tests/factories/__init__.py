@@ -16,3 +16,29 @@ __all__ = [
     "SpeakerFactory",
     "UserFactory",
 ]
+
+from .workgroups import (
+    AimFactory,
+    CommitmentFactory,
+    FocusAreaFactory,
+    FocusProposalFactory,
+    GoalFactory,
+    GoalSetFactory,
+    MeasureFactory,
+    ParticipationFactory,
+    ReadingFactory,
+    WorkgroupFactory,
+)
+
+__all__ += [
+    "AimFactory",
+    "CommitmentFactory",
+    "FocusAreaFactory",
+    "FocusProposalFactory",
+    "GoalFactory",
+    "GoalSetFactory",
+    "MeasureFactory",
+    "ParticipationFactory",
+    "ReadingFactory",
+    "WorkgroupFactory",
+]

@@ -46,6 +46,28 @@ TENANT_ROUTES: dict[str, TenantRoute] = {
     "members:organization_logo": TenantRoute(
         ids=lambda t: {"organization_id": t.organization.pk}, page=False
     ),
+    "workgroups:list": TenantRoute(),
+    "workgroups:detail": TenantRoute(ids=lambda t: {"workgroup_slug": t.workgroup.slug}),
+    # For alliance staff and workgroup leads: the staff crawl reaches it.
+    "workgroups:completeness": TenantRoute(
+        ids=lambda t: {"workgroup_slug": t.workgroup.slug}, page=False, linked=False
+    ),
+    "workgroups:measure": TenantRoute(ids=lambda t: {"measure_id": t.measure.pk}),
+    "workgroups:report": TenantRoute(
+        ids=lambda t: {"measure_id": t.measure.pk},
+        post_fields={"period_start": "2020-11-01", "numerator": "1", "denominator": "1000"},
+    ),
+    "workgroups:my_organization": TenantRoute(),
+    "workgroups:goal_add": TenantRoute(post_fields={"statement": "Hijack", "baseline_value": "1"}),
+    "workgroups:goal_set_submit": TenantRoute(page=False, linked=False),
+    "workgroups:commitment": TenantRoute(
+        ids=lambda t: {"commitment_id": t.commitment.pk},
+        post_fields={"status": "in_place", "evidence": "hijacked"},
+    ),
+    "workgroups:proposals": TenantRoute(post_fields={"title": "Hijack", "description": "x"}),
+    "workgroups:proposal_endorse": TenantRoute(
+        ids=lambda t: {"proposal_id": t.proposal.pk}, page=False, linked=False
+    ),
 }
 
 # Routes that take no tenant id, each with the reason it is safe.
