@@ -13,7 +13,7 @@ def row_snapshot():
     snapshot = {}
     with scopes_disabled():  # tests may look across alliances
         for model in apps.get_models():
-            if model._meta.app_label in {"alliance", "members", "account", "auth"}:
+            if model._meta.app_label in {"alliance", "members", "workgroups", "account", "auth"}:
                 snapshot[model._meta.label] = model._default_manager.count()
         snapshot["memberships"] = sorted(
             apps.get_model("members", "Membership").objects.values_list(
