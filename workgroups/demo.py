@@ -271,18 +271,21 @@ def _value(spec, rng, index, number, period):
     base = spec["base"] * (1 + 0.12 * (index - 2) / 3)
     if spec.get("direction") == "higher":
         return base * (1.35 if improved else 1.0) * rng.uniform(0.9, 1.1)
-    return base * (0.7 if improved else 1.0) * rng.uniform(0.85, 1.15)
+    return base * (0.7 if improved else 1.0) * rng.uniform(0.75, 1.25)
 
 
 def _skipped(index, number, rng) -> bool:
-    # A few organizations miss a period now and then; never the first months.
-    return number > 3 and index in (2, 4) and rng.random() < 0.08
+    # Two organizations miss a period now and then (never the first months), and
+    # one has not reported the last month yet: missing data shows as missing.
+    chance = rng.random()
+    return (number > 3 and index in (2, 4) and chance < 0.12) or (index == 5 and number == 20)
 
 
 def _fraction(spec, value, size, rng) -> dict:
     if spec["kind"] == "rate":
-        cases = round(value * float(size) / float(OSHA))
-        return {"numerator": D(cases), "denominator": size}
+        hours = (size * D(rng.uniform(0.9, 1.1))).quantize(D(1))  # months differ
+        cases = round(value * float(hours) / float(OSHA))
+        return {"numerator": D(cases), "denominator": hours}
     patients = D(rng.randint(30, 120))
     return {
         "numerator": min(patients, D(round(float(patients) * value / 100))),

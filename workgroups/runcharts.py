@@ -109,6 +109,11 @@ class Signal:
     periods: tuple[datetime.date, ...]
     description: str
 
+    @property
+    def label(self) -> str:
+        """The rule's name for a badge: "Shift", "Too few runs"…"""
+        return self.rule.replace("_", " ").capitalize()
+
 
 @dataclass(frozen=True)
 class RunChartAnalysis:
