@@ -241,14 +241,13 @@ def _readings(measure, organizations, spec, rng) -> None:
             # Draw every value, even for rows that exist: the sequence, and so a
             # reload, must not depend on what is already there.
             value = _value(spec, rng, index, number, period)
-            skipped = _skipped(index, number, rng)
-            if skipped or (organization.pk, period) in existing:
-                continue
             fields = (
                 {"achieved": value}
                 if spec["kind"] == "milestone"
                 else _fraction(spec, value, size, rng)
             )
+            if _skipped(index, number, rng) or (organization.pk, period) in existing:
+                continue
             new.append(
                 Reading(
                     alliance=measure.alliance,

@@ -16,6 +16,7 @@ from .models import (
     BaselineChange,
     Commitment,
     FocusProposal,
+    Goal,
     GoalSet,
     Measure,
     Participation,
@@ -27,16 +28,26 @@ from .periods import is_period_start, last_closed_period, next_period, period_la
 
 
 def can_report_for(*, user: User, measure: Measure, organization: Organization) -> bool:
-    """Quality lead, staff liaison or CEO of the organization; or alliance staff."""
+    """Alliance staff, or the quality lead, staff liaison or CEO of an organization that
+    reports this measure (a workgroup participant, or the goal's own organization)."""
     alliance = measure.alliance
-    if has_alliance_permission(user, alliance, "readings.manage"):
-        return True
-    membership = membership_for(user, alliance)
-    return (
-        membership is not None
-        and membership.organization_id == organization.pk
-        and has_alliance_permission(user, alliance, "readings.submit")
-    )
+    if not has_alliance_permission(user, alliance, "readings.manage"):
+        membership = membership_for(user, alliance)
+        if not (
+            membership is not None
+            and membership.organization_id == organization.pk
+            and has_alliance_permission(user, alliance, "readings.submit")
+        ):
+            return False
+    return reports_measure(measure=measure, organization=organization)
+
+
+def reports_measure(*, measure: Measure, organization: Organization) -> bool:
+    if measure.workgroup_id:
+        return Participation.objects.filter(
+            workgroup_id=measure.workgroup_id, organization=organization
+        ).exists()
+    return Goal.objects.filter(measure=measure, goal_set__organization=organization).exists()
 
 
 def reading_validate(
@@ -88,13 +99,8 @@ def reading_validate(
                     f"The {measure.numerator_label.lower()} cannot exceed the "
                     f"{measure.denominator_label.lower()} for a percentage."
                 )
-    if (
-        measure.workgroup_id
-        and not Participation.objects.filter(
-            workgroup_id=measure.workgroup_id, organization=organization
-        ).exists()
-    ):
-        errors["__all__"] = f"{organization} does not take part in {measure.workgroup}."
+    if not reports_measure(measure=measure, organization=organization):
+        errors["__all__"] = f"{organization} does not report {measure}."
     if errors:
         raise ValidationError(errors)
 
@@ -260,8 +266,6 @@ def goal_add(
     due_on: datetime.date,
 ):
     """Add a goal with its own measure to an organization's (unsubmitted) goal set."""
-    from .models import Goal
-
     if goal_set.submitted_at:
         raise ValidationError("This goal set was submitted; ask alliance staff to reopen it.")
     if goal_set.goals.count() >= GoalSet.MAX_GOALS:
@@ -293,3 +297,44 @@ def goal_add(
     goal.full_clean()
     goal.save()
     return goal
+
+
+@transaction.atomic
+def readings_import(*, measure: Measure, by: User, rows: list) -> list[Reading]:
+    """Save every row of a checked upload (`workgroups.imports`): all of them or none.
+
+    `rows` are `imports.ImportRow`s. One row with an error refuses the whole file;
+    each row is saved by `reading_save`, so a correction keeps its revision, and
+    an error from any of them rolls back the rows saved before it.
+    """
+    rows = list(rows)
+    if not rows:
+        raise ValidationError("The file has no readings to save.")
+    if bad := [row for row in rows if row.errors]:
+        raise ValidationError(
+            [f"Line {row.line}: {' '.join(row.errors)}" for row in bad]
+            + ["Nothing was saved: correct the file and upload it again."]
+        )
+    seen = set()
+    for row in rows:
+        key = (row.organization.pk, row.period_start)
+        if key in seen:
+            raise ValidationError(f"Line {row.line}: this organization and period appear twice.")
+        seen.add(key)
+        if row.organization.alliance_id != measure.alliance_id or not can_report_for(
+            user=by, measure=measure, organization=row.organization
+        ):
+            raise ValidationError(f"Line {row.line}: you cannot report for {row.organization}.")
+    return [
+        reading_save(
+            measure=measure,
+            organization=row.organization,
+            period_start=row.period_start,
+            by=by,
+            numerator=row.numerator,
+            denominator=row.denominator,
+            achieved=row.achieved,
+            note=row.note,
+        )
+        for row in rows
+    ]
