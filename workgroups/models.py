@@ -157,7 +157,7 @@ class Measure(models.Model):
     objects = ScopedManager(alliance="alliance")
 
     class Meta:
-        ordering = ["workgroup__name", "name"]
+        ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["alliance", "workgroup", "name"], name="measure_unique_name"
@@ -206,7 +206,8 @@ class Reading(models.Model):
     objects = ScopedManager(alliance="alliance")
 
     class Meta:
-        ordering = ["measure", "period_start", "organization__name"]
+        # Columns of this table only: a default ordering must never add a join.
+        ordering = ["measure_id", "period_start", "organization_id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["measure", "organization", "period_start"], name="reading_one_per_period"

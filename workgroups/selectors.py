@@ -269,6 +269,7 @@ def _chart(measure: Measure, points: list[PooledPoint], aims) -> dict:
         unit=measure.unit,
         decimals=measure.decimals,
         quarterly=measure.period == Measure.Period.QUARTERLY,
+        annotations=[(aim.starts_on, "Work toward the aim starts")] if aim else (),
     )
     return {"analysis": analysis, "chart": chart}
 

@@ -134,8 +134,10 @@ def reading_save(
     )
     now = timezone.now()
     reading = (
-        Reading.objects.select_for_update()
+        # Lock only this row; order by pk so no default ordering adds a join.
+        Reading.objects.select_for_update(of=("self",))
         .filter(measure=measure, organization=organization, period_start=period_start)
+        .order_by("pk")
         .first()
     )
     if reading is None:

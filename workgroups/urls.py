@@ -10,6 +10,7 @@ urlpatterns = [
     path("workgroups/<slug:workgroup_slug>/completeness/", views.completeness, name="completeness"),
     path("measures/<int:measure_id>/", views.measure_detail, name="measure"),
     path("measures/<int:measure_id>/report/", views.measure_report, name="report"),
+    path("measures/<int:measure_id>/upload/", views.measure_upload, name="upload"),
     path("my-organization/", views.my_organization, name="my_organization"),
     path("my-organization/goals/add/", views.goal_add, name="goal_add"),
     path("my-organization/goals/submit/", views.goal_set_submit, name="goal_set_submit"),

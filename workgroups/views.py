@@ -11,7 +11,7 @@ from alliance.selectors import current_program_year
 from alliance.tenancy.permissions import has_alliance_permission
 from members.models import Organization
 
-from . import selectors, services
+from . import imports, selectors, services
 from .forms import CommitmentForm, GoalForm, ProposalForm, ReadingForm
 from .models import Commitment, FocusProposal, GoalSet, Reading
 
@@ -305,3 +305,86 @@ def proposal_endorse(request, alliance_slug, proposal_id):
     else:
         messages.success(request, f"You endorsed “{proposal.title}”.")
     return redirect("workgroups:proposals", alliance_slug=alliance_slug)
+
+
+def _upload_example_name(request, measure) -> str:
+    """The organization the guide's example names; refuses who may not upload at all.
+
+    Alliance staff may upload for any organization that reports the measure; a
+    member, for their own when it does (`services.can_report_for` decides).
+    """
+    organization = request.membership.organization
+    if has_alliance_permission(request.user, request.alliance, "readings.manage"):
+        _, names = selectors.measure_expected(measure)
+        return next(iter(names.values()), "Your organization")
+    if organization is None or not services.can_report_for(
+        user=request.user, measure=measure, organization=organization
+    ):
+        raise PermissionDenied
+    return organization.name
+
+
+@require_http_methods(["GET", "POST"])
+def measure_upload(request, alliance_slug, measure_id):
+    """Many readings from one CSV file: a preview of every row, then all saved or none.
+
+    The confirmation carries the file text signed for this measure and user, and
+    checks it again from scratch: nothing the browser sends is trusted.
+    """
+    measure = selectors.measure_detail(alliance=request.alliance, pk=measure_id)
+    example_name = _upload_example_name(request, measure)
+    own = request.membership.organization
+    form, preview, payload, status = imports.ReadingUploadForm(), None, "", 200
+    if request.method == "POST" and "payload" in request.POST:
+        text = imports.unsign_upload(request.POST["payload"], measure=measure, user=request.user)
+        if text is None:
+            messages.error(
+                request,
+                "This upload could not be checked: it was changed, or the preview is more "
+                "than an hour old. Nothing was saved; upload the file again.",
+            )
+            status = 400
+        else:
+            preview = imports.parse_readings(measure=measure, by=request.user, text=text)
+            if preview.ok:
+                try:
+                    saved = services.readings_import(
+                        measure=measure, by=request.user, rows=preview.rows
+                    )
+                except ValidationError as error:
+                    messages.error(request, " ".join(error.messages))
+                else:
+                    messages.success(
+                        request, f"Saved {len(saved)} reading{'s' if len(saved) != 1 else ''}."
+                    )
+                    response = redirect(
+                        "workgroups:report", alliance_slug=alliance_slug, measure_id=measure.pk
+                    )
+                    first = saved[0].organization_id
+                    if own is None or first != own.pk:  # staff: the first row's organization
+                        response["Location"] += f"?organization={first}"
+                    return response
+            else:
+                messages.error(
+                    request, "Something changed since the preview (see below); nothing was saved."
+                )
+    elif request.method == "POST":
+        form = imports.ReadingUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            preview = imports.parse_readings(measure=measure, by=request.user, text=form.text)
+            if preview.ok:
+                payload = imports.sign_upload(form.text, measure=measure, user=request.user)
+    return render(
+        request,
+        "workgroups/measure_upload.html",
+        {
+            "measure": measure,
+            "form": form,
+            "preview": preview,
+            "payload": payload,
+            "example": imports.example_csv(measure, example_name),
+            "own_organization": own,
+            "max_rows": imports.MAX_ROWS,
+        },
+        status=status,
+    )

@@ -57,6 +57,10 @@ TENANT_ROUTES: dict[str, TenantRoute] = {
         ids=lambda t: {"measure_id": t.measure.pk},
         post_fields={"period_start": "2020-11-01", "numerator": "1", "denominator": "1000"},
     ),
+    "workgroups:upload": TenantRoute(
+        ids=lambda t: {"measure_id": t.measure.pk},
+        post_fields={"payload": "forged"},
+    ),
     "workgroups:my_organization": TenantRoute(),
     "workgroups:goal_add": TenantRoute(post_fields={"statement": "Hijack", "baseline_value": "1"}),
     "workgroups:goal_set_submit": TenantRoute(page=False, linked=False),
