@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_scopes import scope
 
+from tests.factories import OrganizationFactory, ParticipationFactory, ReadingFactory
 from tests.guardrails.canaries import leaks, plant_canaries
 from tests.guardrails.crawl import crawl, crawl_problems, unreached_routes
 from tests.guardrails.snapshot import all_rows, tenant_models
@@ -35,10 +36,17 @@ def world(tenant_a, tenant_b, settings, tmp_path):
 
 def test_member_crawl(client, world):
     a, _, canaries = world
+    # A peer in A's own workgroup, whose values members see only blinded.
+    peer = OrganizationFactory(alliance=a.alliance, name="Blinded Peer Hospital")
+    ParticipationFactory(workgroup=a.workgroup, organization=peer)
+    ReadingFactory(alliance=a.alliance, measure=a.measure, organization=peer)
     client.force_login(a.member)
     before = all_rows()
     pages = crawl(client, ["/", f"/{a.alliance.slug}/"])
     assert crawl_problems(pages, canaries) == []
+    measure_pages = [p for p in pages.values() if p.route == "workgroups:measure"]
+    assert measure_pages, "the crawl reached no measure page"
+    assert not [p.url for p in measure_pages if "Blinded Peer Hospital" in p.text]
     assert all_rows() == before, "a GET changed the database"
     assert unreached_routes(pages) == set()
 

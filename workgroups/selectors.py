@@ -381,6 +381,19 @@ def goals_for(*, organization: Organization, program_year) -> list[Goal]:
     )
 
 
+def goal_progress(goal: Goal, summary: MeasureSummary, program_year) -> Progress:
+    """How far from the baseline toward the theoretical limit, and whether on pace."""
+    latest = summary.latest
+    return progress(
+        baseline=goal.baseline_value,
+        target=goal.theoretical_limit,
+        current=latest.value if latest else None,
+        starts_on=program_year.starts_on,
+        due_on=goal.due_on,
+        today=timezone.localdate(),
+    )
+
+
 def commitments_for(*, organization: Organization) -> QuerySet[Commitment]:
     return Commitment.objects.filter(organization=organization).select_related("updated_by")
 

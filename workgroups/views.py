@@ -196,7 +196,10 @@ def my_organization(request, alliance_slug):
             "organization": organization,
             "program_year": program_year,
             "goal_set": goals[0].goal_set if goals else None,
-            "goals": list(zip(goals, summaries, strict=True)),
+            "goals": [
+                (goal, summary, selectors.goal_progress(goal, summary, program_year))
+                for goal, summary in zip(goals, summaries, strict=True)
+            ],
             "commitments": selectors.commitments_for(organization=organization),
             "due": selectors.data_due(organization=organization, reported=reported),
             "can_edit": has_alliance_permission(request.user, request.alliance, "readings.submit"),
