@@ -58,15 +58,22 @@ class MeasureAdmin(TenantAdmin, admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class BaselineChangeInline(admin.TabularInline):
-    model = BaselineChange
+class HistoryInline(admin.TabularInline):
+    """Rows written by services as history: shown, never added, edited or deleted here."""
+
     extra = 0
     can_delete = False
-    readonly_fields = ["old_value", "new_value", "reason", "changed_by", "changed_at"]
     exclude = ["alliance"]
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class BaselineChangeInline(HistoryInline):
+    model = BaselineChange
 
 
 @admin.register(Aim)
@@ -87,15 +94,8 @@ class AimAdmin(TenantAdmin, admin.ModelAdmin):
         return ["baseline_value"] if obj else []
 
 
-class RevisionInline(admin.TabularInline):
+class RevisionInline(HistoryInline):
     model = ReadingRevision
-    extra = 0
-    can_delete = False
-    readonly_fields = ["numerator", "denominator", "achieved", "note", "changed_by", "changed_at"]
-    exclude = ["alliance"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Reading)

@@ -248,18 +248,20 @@ def _readings(measure, organizations, spec, rng) -> None:
             )
             if _skipped(index, number, rng) or (organization.pk, period) in existing:
                 continue
-            new.append(
-                Reading(
-                    alliance=measure.alliance,
-                    measure=measure,
-                    organization=organization,
-                    period_start=period,
-                    entered_by=reporter,
-                    updated_by=reporter,
-                    **fields,
-                )
-            )
+            new.append(_reading(measure, organization, reporter, period, fields))
     Reading.objects.bulk_create(new)
+
+
+def _reading(measure, organization, reporter, period, fields) -> Reading:
+    return Reading(
+        alliance=measure.alliance,
+        measure=measure,
+        organization=organization,
+        period_start=period,
+        entered_by=reporter,
+        updated_by=reporter,
+        **fields,
+    )
 
 
 def _value(spec, rng, index, number, period):
@@ -409,15 +411,5 @@ def _goal_readings(measure, organization, reporter, months, baseline, limit, rng
             }
         if period in existing:  # after the draws: a reload makes the same values
             continue
-        new.append(
-            Reading(
-                alliance=measure.alliance,
-                measure=measure,
-                organization=organization,
-                period_start=period,
-                entered_by=reporter,
-                updated_by=reporter,
-                **fields,
-            )
-        )
+        new.append(_reading(measure, organization, reporter, period, fields))
     Reading.objects.bulk_create(new)
