@@ -91,3 +91,22 @@ class ProgramYear(models.Model):
 
     def contains(self, day: datetime.date) -> bool:
         return self.starts_on <= day <= self.ends_on
+
+
+class Notice(models.Model):
+    """An alliance-wide notice shown for a date range (e.g. meetings moved to virtual)."""
+
+    alliance = models.ForeignKey(Alliance, on_delete=models.PROTECT, related_name="notices")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True, help_text="Empty: until further notice.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(alliance="alliance")
+
+    class Meta:
+        ordering = ["-starts_on"]
+
+    def __str__(self) -> str:
+        return self.title

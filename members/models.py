@@ -144,6 +144,8 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=32, choices=Role.choices)
     title = models.CharField(max_length=200, blank=True)
+    # Raised to revoke this member's calendar feed link (the token embeds it).
+    calendar_feed_version = models.PositiveIntegerField(default=0, editable=False)
     is_primary_contact = models.BooleanField(
         default=False, help_text="The organization's main contact for alliance staff."
     )

@@ -7,10 +7,12 @@ import pytest
 from django.core.cache import cache
 from django_scopes import scope
 
-from alliance.models import Alliance, ProgramYear
+from alliance.models import Alliance, Notice, ProgramYear
 from members.models import Invitation, Membership, Organization, Role, Speaker, User
 from members.services import staff_group_sync
+from sessions.models import AgendaItem, Meeting, Registration
 from tests.factories import (
+    AgendaItemFactory,
     AimFactory,
     AllianceFactory,
     CommitmentFactory,
@@ -20,11 +22,14 @@ from tests.factories import (
     GoalSetFactory,
     InvitationFactory,
     MeasureFactory,
+    MeetingFactory,
     MembershipFactory,
+    NoticeFactory,
     OrganizationFactory,
     ParticipationFactory,
     ProgramYearFactory,
     ReadingFactory,
+    RegistrationFactory,
     SpeakerFactory,
     WorkgroupFactory,
 )
@@ -59,6 +64,10 @@ class Tenant:
     goal: Goal  # `organization`'s goal set, one goal with its own measure
     commitment: Commitment
     proposal: FocusProposal
+    meeting: Meeting  # future, hybrid, hosted by `organization`; `member` registered
+    agenda_item: AgendaItem
+    registration: Registration
+    notice: Notice
 
 
 def make_tenant(slug: str) -> Tenant:
@@ -95,6 +104,12 @@ def make_tenant(slug: str) -> Tenant:
         entered_by=membership.user,
         updated_by=membership.user,
     )
+    meeting = MeetingFactory(
+        alliance=alliance,
+        program_year=program_year,
+        host_organization=organization,
+        title=f"Session of {slug}",
+    )
     goal = GoalFactory(
         alliance=alliance,
         goal_set=GoalSetFactory(
@@ -123,6 +138,10 @@ def make_tenant(slug: str) -> Tenant:
         goal=goal,
         commitment=CommitmentFactory(alliance=alliance, organization=organization),
         proposal=FocusProposalFactory(alliance=alliance, proposed_by=membership),
+        meeting=meeting,
+        agenda_item=AgendaItemFactory(meeting=meeting, title=f"Host example of {slug}"),
+        registration=RegistrationFactory(alliance=alliance, meeting=meeting, membership=membership),
+        notice=NoticeFactory(alliance=alliance),
     )
 
 

@@ -42,3 +42,12 @@ __all__ += [
     "ReadingFactory",
     "WorkgroupFactory",
 ]
+
+from .meetings import (  # noqa: E402
+    AgendaItemFactory,
+    MeetingFactory,
+    NoticeFactory,
+    RegistrationFactory,
+)
+
+__all__ += ["AgendaItemFactory", "MeetingFactory", "NoticeFactory", "RegistrationFactory"]
