@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Alliance, ProgramYear
+from .models import Alliance, Notice, ProgramYear
 from .tenancy.admin import SuperuserOnlyAdmin, TenantAdmin
 
 
@@ -16,4 +16,13 @@ class AllianceAdmin(SuperuserOnlyAdmin, admin.ModelAdmin):
 @admin.register(ProgramYear)
 class ProgramYearAdmin(TenantAdmin, admin.ModelAdmin):
     list_display = ["name", "starts_on", "ends_on"]
+    date_hierarchy = "starts_on"
+
+
+@admin.register(Notice)
+class NoticeAdmin(TenantAdmin, admin.ModelAdmin):
+    """Alliance-wide notices, e.g. in-person meetings postponed; no end: until further notice."""
+
+    list_display = ["title", "starts_on", "ends_on"]
+    search_fields = ["title", "body"]
     date_hierarchy = "starts_on"

@@ -2,12 +2,13 @@
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from members.models import Role
+from sessions.models import Meeting
 
-from .models import Alliance, ProgramYear
+from .models import Alliance, Notice, ProgramYear
 
 
 def alliances_for_user(*, user) -> QuerySet[Alliance]:
@@ -37,4 +38,21 @@ def alliance_staff_contacts(*, alliance: Alliance):
         Membership.objects.filter(alliance=alliance, role=Role.ALLIANCE_STAFF, is_active=True)
         .select_related("user")
         .order_by("user__full_name")
+    )
+
+
+def active_notices(*, alliance: Alliance, today: datetime.date | None = None):
+    today = today or timezone.localdate()
+    return Notice.objects.filter(alliance=alliance, starts_on__lte=today).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
+    )
+
+
+def upcoming_meetings(*, alliance: Alliance, limit: int = 3):
+    return (
+        Meeting.objects.filter(
+            alliance=alliance, starts_at__gte=timezone.now(), status=Meeting.Status.SCHEDULED
+        )
+        .select_related("host_organization")
+        .order_by("starts_at")[:limit]
     )

@@ -5,6 +5,7 @@ from django.shortcuts import redirect
 from django.urls import include, path
 
 from members import views as member_views
+from sessions import calendar_views
 
 from . import views
 
@@ -23,6 +24,7 @@ tenant_patterns = [
     path("logo/", views.alliance_logo, name="alliance_logo"),
     path("members/", include("members.urls")),
     path("", include("workgroups.urls")),
+    path("", include("sessions.urls")),
 ]
 
 urlpatterns = [
@@ -31,6 +33,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     # Tenant-free: the signed token names the alliance (members.services).
     path("invitations/<str:token>/", member_views.invitation, name="invitation"),
+    path("calendar/<str:token>.ics", calendar_views.calendar_feed, name="calendar_feed"),
     path("", views.home, name="home"),
     # Tenant routes last: the slug would otherwise shadow the routes above.
     path("<slug:alliance_slug>/", include(tenant_patterns)),

@@ -21,6 +21,8 @@ def alliance_home(request, alliance_slug):
         "alliance/alliance_home.html",
         {
             "program_year": selectors.current_program_year(alliance=alliance),
+            "notices": selectors.active_notices(alliance=alliance),
+            "upcoming": selectors.upcoming_meetings(alliance=alliance),
         },
     )
 

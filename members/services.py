@@ -39,6 +39,13 @@ STAFF_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "workgroups.goal": ("view", "add", "change", "delete"),
     "workgroups.commitment": ("view", "add", "change"),
     "workgroups.focusproposal": ("view", "change"),
+    # Delete is refused by the admin for a meeting anyone registered for.
+    "meetings.meeting": ("view", "add", "change", "delete"),
+    "meetings.agendaitem": ("view", "add", "change", "delete"),
+    "meetings.guest": ("view", "add", "change", "delete"),
+    "meetings.registration": ("view", "add", "change"),
+    "meetings.meetingchange": ("view",),
+    "alliance.notice": ("view", "add", "change", "delete"),
 }
 
 

@@ -188,6 +188,31 @@ STANDARD_AGENDA = [
 ]
 
 
+def standard_agenda_apply(*, meeting: Meeting, guest: Speaker | None = None) -> int:
+    """Give a meeting without an agenda the community of practice's standard one."""
+    if meeting.agenda.exists():
+        raise ValidationError(f"“{meeting}” already has an agenda.")
+    if meeting.starts_at is None:
+        raise ValidationError(f"“{meeting}” has no start: give it a date first.")
+    at = meeting.starts_at
+    for order, (minutes, kind, item_title) in enumerate(STANDARD_AGENDA, start=1):
+        if kind == AgendaItem.Kind.DISCUSSION and meeting.discussion_topic:
+            item_title = f"Discussion: {meeting.discussion_topic}"
+        AgendaItem.objects.create(
+            meeting=meeting,
+            order=order,
+            starts_at=at,
+            duration_minutes=minutes,
+            title=item_title,
+            kind=kind,
+            presenter_speaker=guest if kind == AgendaItem.Kind.GUEST_PRESENTATION else None,
+            # Heads of Quality join the host's example and the discussion.
+            audience=Audience.CEOS if kind == AgendaItem.Kind.GAME_PLAN else "",
+        )
+        at += datetime.timedelta(minutes=minutes)
+    return len(STANDARD_AGENDA)
+
+
 @transaction.atomic
 def cop_session_create(
     *,
@@ -223,22 +248,30 @@ def cop_session_create(
     )
     meeting.full_clean()
     meeting.save()
-    at = starts_at
-    for order, (minutes, kind, item_title) in enumerate(STANDARD_AGENDA, start=1):
-        if kind == AgendaItem.Kind.DISCUSSION and topic:
-            item_title = f"Discussion: {topic}"
-        AgendaItem.objects.create(
-            meeting=meeting,
-            order=order,
-            starts_at=at,
-            duration_minutes=minutes,
-            title=item_title,
-            kind=kind,
-            presenter_speaker=guest if kind == AgendaItem.Kind.GUEST_PRESENTATION else None,
-            # Heads of Quality join the host's example and the discussion.
-            audience=Audience.CEOS if kind == AgendaItem.Kind.GAME_PLAN else "",
-        )
-        at += datetime.timedelta(minutes=minutes)
+    standard_agenda_apply(meeting=meeting, guest=guest)
     if guest is not None:
         Guest.objects.create(meeting=meeting, speaker=guest, joins_dinner=dinner_at is not None)
     return meeting
+
+
+def is_invited(meeting: Meeting, membership: Membership) -> bool:
+    """Whether the meeting's audience includes this member (staff always are)."""
+    roles = AUDIENCE_ROLES[meeting.audience]
+    return (
+        roles is None
+        or membership.role in roles
+        or membership.role == Role.ALLIANCE_STAFF
+        or (meeting.substitutes_allowed and membership.organization_id is not None)
+    )
+
+
+def calendar_feed_revoke(*, membership: Membership) -> Membership:
+    """Stop the member's calendar feed link working; the next link they get is new."""
+    from django.db.models import F
+
+    # The feed token embeds the version: a raised version refuses every older token.
+    Membership.objects.filter(pk=membership.pk, alliance_id=membership.alliance_id).update(
+        calendar_feed_version=F("calendar_feed_version") + 1
+    )
+    membership.refresh_from_db(fields=["calendar_feed_version"])
+    return membership

@@ -7,13 +7,15 @@ from alliance.models import Alliance
 
 pytestmark = pytest.mark.django_db
 
+COUNTED_APPS = {"alliance", "members", "workgroups", "meetings", "account", "auth"}
+
 
 def row_snapshot():
     """Every row of every project model, by natural content (not hashes or times)."""
     snapshot = {}
     with scopes_disabled():  # tests may look across alliances
         for model in apps.get_models():
-            if model._meta.app_label in {"alliance", "members", "workgroups", "account", "auth"}:
+            if model._meta.app_label in COUNTED_APPS:
                 snapshot[model._meta.label] = model._default_manager.count()
         snapshot["memberships"] = sorted(
             apps.get_model("members", "Membership").objects.values_list(

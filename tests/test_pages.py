@@ -86,3 +86,10 @@ def test_page_has_skip_link_and_landmarks(client, tenant_a):
     page = client.get(f"/{tenant_a.alliance.slug}/").content.decode()
     assert 'href="#main"' in page and '<main id="main"' in page
     assert '<nav class="navbar' in page and 'lang="en"' in page
+
+
+def test_alliance_home_shows_notices_and_what_comes_up(client, tenant_a):
+    client.force_login(tenant_a.member)
+    page = client.get(f"/{tenant_a.alliance.slug}/").content.decode()
+    assert tenant_a.notice.title in page
+    assert tenant_a.meeting.title in page

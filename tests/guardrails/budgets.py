@@ -5,11 +5,15 @@ from django.test.utils import CaptureQueriesContext
 
 from members.models import Role
 from tests.factories import (
+    AgendaItemFactory,
     AllianceFactory,
     InvitationFactory,
+    MeetingFactory,
     MembershipFactory,
+    NoticeFactory,
     OrganizationFactory,
     ProgramYearFactory,
+    RegistrationFactory,
     SpeakerFactory,
 )
 
@@ -29,7 +33,7 @@ def grow(tenant, extra: int) -> None:
     alliance = tenant.alliance
     for _ in range(extra):
         organization = OrganizationFactory(alliance=alliance)
-        MembershipFactory(alliance=alliance, organization=organization, role=Role.CEO)
+        ceo = MembershipFactory(alliance=alliance, organization=organization, role=Role.CEO)
         MembershipFactory(alliance=alliance, organization=organization, role=Role.QUALITY_LEAD)
         MembershipFactory(alliance=alliance, role=Role.ALLIANCE_STAFF)
         ProgramYearFactory(alliance=alliance)
@@ -37,3 +41,9 @@ def grow(tenant, extra: int) -> None:
         InvitationFactory(alliance=alliance, organization=organization)
         # The member's own list of alliances grows too ("/").
         MembershipFactory(user=tenant.member, alliance=AllianceFactory())
+        meeting = MeetingFactory(
+            alliance=alliance, program_year=tenant.program_year, host_organization=organization
+        )
+        AgendaItemFactory(meeting=meeting)
+        RegistrationFactory(alliance=alliance, meeting=meeting, membership=ceo)
+        NoticeFactory(alliance=alliance)

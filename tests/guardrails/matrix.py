@@ -46,6 +46,17 @@ TENANT_ROUTES: dict[str, TenantRoute] = {
     "members:organization_logo": TenantRoute(
         ids=lambda t: {"organization_id": t.organization.pk}, page=False
     ),
+    "meetings:schedule": TenantRoute(),
+    "meetings:host_rotation": TenantRoute(),
+    "meetings:detail": TenantRoute(ids=lambda t: {"meeting_id": t.meeting.pk}),
+    "meetings:rsvp": TenantRoute(
+        ids=lambda t: {"meeting_id": t.meeting.pk},
+        page=False,
+        linked=False,
+        post_fields={"response": "in_person"},
+    ),
+    "meetings:ics": TenantRoute(ids=lambda t: {"meeting_id": t.meeting.pk}, page=False),
+    "meetings:calendar": TenantRoute(),
     "workgroups:list": TenantRoute(),
     "workgroups:detail": TenantRoute(ids=lambda t: {"workgroup_slug": t.workgroup.slug}),
     # For alliance staff and workgroup leads: the staff crawl reaches it.
@@ -79,6 +90,9 @@ TENANT_FREE_ROUTES: dict[str, str] = {
     "home": "lists only the signed-in user's own alliances (test_pages)",
     "healthz": "reports service health, no data",
     "invitation": "the signed token names its alliance; replay and tampering in test_invitations",
+    "calendar_feed": (
+        "the signed token names its alliance and member; revocation and tampering in test_calendars"
+    ),
 }
 TENANT_FREE_PREFIXES: dict[str, str] = {
     "account_": "allauth: the signed-in user's own account; keys are signed tokens",
