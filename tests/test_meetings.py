@@ -220,3 +220,24 @@ def test_schedule_queries_do_not_grow_with_1000_meetings(client, tenant_a):
     )
     status, large = query_count(client, url)
     assert status == 200 and small == large <= MEMBER_PAGE_BUDGET
+
+
+def test_agenda_and_dinner_show_in_the_meetings_own_zone(client, tenant_a):
+    # 13:00 UTC on a July day is 9:00 AM in New York (EDT).
+    start = datetime.datetime(2031, 7, 16, 13, tzinfo=datetime.UTC)
+    meeting = MeetingFactory(
+        alliance=tenant_a.alliance,
+        program_year=tenant_a.program_year,
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=7),
+        time_zone="America/New_York",
+        dinner_at=start + datetime.timedelta(hours=9),
+    )
+    with scope(alliance=tenant_a.alliance):
+        services.standard_agenda_apply(meeting=meeting)
+    client.force_login(tenant_a.member)
+    page = client.get(
+        reverse("meetings:detail", args=[tenant_a.alliance.slug, meeting.pk])
+    ).content.decode()
+    assert "9:00 AM" in page and "1:00 PM · 60 min" not in page
+    assert "6:00 PM" in page  # dinner at 22:00 UTC

@@ -6,12 +6,15 @@ template render happen inside `scope(alliance=…)`: a query on a tenant model
 outside a scope raises instead of leaking.
 """
 
+import zoneinfo
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from .permissions import own_memberships, staff_alliance_ids
@@ -58,7 +61,10 @@ class TenantScopeMiddleware:
         if membership is None:
             raise Http404("No such alliance.")
         alliance = membership.alliance
-        with scope(alliance=alliance):
+        # Dates render in the member's zone, else the alliance's (pages about one
+        # event override this with the event's own zone).
+        zone = zoneinfo.ZoneInfo(request.user.time_zone or alliance.time_zone)
+        with scope(alliance=alliance), timezone.override(zone):
             request.alliance = alliance
             request.membership = membership
             return self.get_response(request)
