@@ -1,13 +1,15 @@
 """The tenant (Alliance) and the rows every other app hangs from."""
 
 import datetime
+import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django_scopes import ScopedManager
 
 from .fields import TimeZoneField
-from .validators import validate_alliance_slug, validate_hex_colour
+from .validators import validate_alliance_slug, validate_document, validate_hex_colour
 
 
 class Alliance(models.Model):
@@ -41,6 +43,11 @@ class Alliance(models.Model):
     )
     digest_cadence = models.CharField(
         max_length=10, choices=DigestCadence.choices, default=DigestCadence.MONTHLY
+    )
+    join_link_lead_hours = models.PositiveSmallIntegerField(
+        "show webinar join links (hours before the start)",
+        default=24,
+        help_text="Registrants see a roundtable's join link and passcode from this long before it.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -110,3 +117,182 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+def private_upload_to(instance, filename: str) -> str:
+    """Where an alliance's documents are stored: per alliance, under a random folder.
+
+    Never served from a public URL (MEDIA_URL is not mounted): views that
+    check membership stream them. The random folder keeps names unguessable
+    even if a storage were ever exposed, and keeps two uploads of
+    "Prospectus.pdf" apart.
+    """
+    label = instance._meta.model_name
+    return f"private/{instance.alliance_id}/{label}/{uuid.uuid4().hex}/{filename}"
+
+
+class Resource(models.Model):
+    """A document for members, such as the program prospectus; by program year."""
+
+    class Kind(models.TextChoices):
+        PROSPECTUS = "prospectus", "Prospectus"
+        GUIDE = "guide", "Guide"
+        TEMPLATE = "template", "Template"
+        REPORT = "report", "Report"
+        OTHER = "other", "Other"
+
+    alliance = models.ForeignKey(Alliance, on_delete=models.PROTECT, related_name="resources")
+    program_year = models.ForeignKey(
+        ProgramYear,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="resources",
+        help_text="Empty: for every program year.",
+    )
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.OTHER)
+    description = models.TextField(blank=True)
+    file = models.FileField(upload_to=private_upload_to, validators=[validate_document])
+    published_on = models.DateField(default=datetime.date.today)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(alliance="alliance")
+
+    class Meta:
+        ordering = ["-published_on", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self):
+        if self.program_year_id and self.program_year.alliance_id != self.alliance_id:
+            raise ValidationError({"program_year": "Choose one of this alliance's program years."})
+
+
+class Publication(models.Model):
+    """The collective voice: what members published or said together."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report", "Report"
+        JOURNAL_ARTICLE = "journal_article", "Journal article"
+        STAKEHOLDER_MEETING = "stakeholder_meeting", "Stakeholder meeting"
+        TRADITIONAL_MEDIA = "traditional_media", "Traditional media"
+        SOCIAL_MEDIA = "social_media", "Social media"
+
+    alliance = models.ForeignKey(Alliance, on_delete=models.PROTECT, related_name="publications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=300)
+    published_on = models.DateField("date")
+    venue = models.CharField(
+        "venue or outlet",
+        max_length=200,
+        blank=True,
+        help_text="The journal, newspaper, channel or meeting.",
+    )
+    url = models.URLField("link", max_length=500, blank=True)
+    file = models.FileField(upload_to=private_upload_to, blank=True, validators=[validate_document])
+    summary = models.TextField(blank=True)
+    author_members = models.ManyToManyField(
+        "members.Membership", blank=True, related_name="publications", verbose_name="authors"
+    )
+    author_organizations = models.ManyToManyField(
+        "members.Organization",
+        blank=True,
+        related_name="publications",
+        verbose_name="organizations",
+    )
+    workgroup = models.ForeignKey(
+        "workgroups.Workgroup",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="publications",
+    )
+    added_by = models.ForeignKey(
+        "members.Membership",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(alliance="alliance")
+
+    class Meta:
+        ordering = ["-published_on", "-pk"]
+        indexes = [models.Index(fields=["alliance", "-published_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(url="") | ~Q(file=""),
+                name="publication_has_link_or_file",
+                violation_error_message="Give a link or upload a file.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self):
+        if self.workgroup_id and self.workgroup.alliance_id != self.alliance_id:
+            raise ValidationError({"workgroup": "Choose one of this alliance's workgroups."})
+
+
+class OutgoingEmail(models.Model):
+    """The outbox: one row per email the portal sends, delivered by Celery.
+
+    Created in the same transaction as the change that causes it, so a change
+    and its mail commit together or not at all. `(kind, object_ref, recipient,
+    key)` is unique: the same reminder or digest is never queued twice.
+    Account emails (sign-in, password reset) have no alliance.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        WITHHELD = "withheld", "Withheld"
+
+    alliance = models.ForeignKey(
+        Alliance, on_delete=models.PROTECT, null=True, blank=True, related_name="outgoing_emails"
+    )
+    kind = models.CharField(max_length=40)
+    #: What the message is about, as "app_label.model:pk" ("" for none).
+    object_ref = models.CharField(max_length=80, blank=True)
+    recipient = models.EmailField(max_length=254)
+    #: What makes two messages of one kind about one object distinct (an offset, a period).
+    key = models.CharField(max_length=80, blank=True)
+    from_email = models.CharField(max_length=300)
+    reply_to = models.CharField(max_length=300, blank=True)
+    subject = models.CharField(max_length=300)
+    text_body = models.TextField()
+    html_body = models.TextField()
+    headers = models.JSONField(default=dict, blank=True)
+    #: [{"filename", "content" (text), "mimetype"}]
+    attachments = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    #: The earliest moment the sweep may try again (backoff after a temporary error).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(alliance="alliance")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "outgoing email"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_ref", "recipient", "key"], name="outbox_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.recipient}"

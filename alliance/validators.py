@@ -18,3 +18,29 @@ def validate_alliance_slug(value: str) -> None:
         raise ValidationError(
             "“%(value)s” is reserved by the portal; choose another.", params={"value": value}
         )
+
+
+# Documents members download: office formats and PDF, nothing a browser would
+# run. Size is checked here so the form says so instead of failing later.
+DOCUMENT_EXTENSIONS = frozenset(
+    {"pdf", "doc", "docx", "ppt", "pptx", "xls", "xlsx", "csv", "txt", "odt", "odp", "ods"}
+)
+DOCUMENT_MAX_BYTES = 25 * 1024 * 1024
+
+
+def validate_document(file) -> None:
+    name = getattr(file, "name", "") or ""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in DOCUMENT_EXTENSIONS:
+        raise ValidationError(
+            "Upload a PDF or an office document (%(allowed)s).",
+            params={"allowed": ", ".join(sorted(DOCUMENT_EXTENSIONS))},
+        )
+    if file.size is not None and file.size > DOCUMENT_MAX_BYTES:
+        raise ValidationError(
+            "This file is %(size)s MB; the limit is %(limit)s MB.",
+            params={
+                "size": round(file.size / 1024 / 1024, 1),
+                "limit": DOCUMENT_MAX_BYTES // 1024 // 1024,
+            },
+        )

@@ -5,11 +5,13 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django_scopes import scope
 
-from alliance.models import Alliance, Notice, ProgramYear
+from alliance.models import Alliance, Notice, OutgoingEmail, ProgramYear, Publication, Resource
 from members.models import Invitation, Membership, Organization, Role, Speaker, User
 from members.services import staff_group_sync
+from roundtables.models import Question, QuestionVote, Roundtable, RoundtableRegistration
 from sessions.models import AgendaItem, Meeting, Registration
 from tests.factories import (
     AgendaItemFactory,
@@ -26,14 +28,28 @@ from tests.factories import (
     MembershipFactory,
     NoticeFactory,
     OrganizationFactory,
+    OutgoingEmailFactory,
     ParticipationFactory,
     ProgramYearFactory,
+    PublicationFactory,
+    QuestionFactory,
+    QuestionVoteFactory,
     ReadingFactory,
     RegistrationFactory,
+    ResourceFactory,
+    RoundtableFactory,
+    RoundtableRegistrationFactory,
     SpeakerFactory,
     WorkgroupFactory,
 )
+from tests.factories.content import PDF_BYTES
 from workgroups.models import Aim, Commitment, FocusProposal, Goal, Measure, Reading, Workgroup
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    # Uploaded files (fixtures upload slides, resources, publications) stay per test.
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)
@@ -68,6 +84,13 @@ class Tenant:
     agenda_item: AgendaItem
     registration: Registration
     notice: Notice
+    roundtable: Roundtable  # future, facilitated by `speaker`, with slides; `member` registered
+    roundtable_registration: RoundtableRegistration
+    question: Question  # asked by `member`
+    question_vote: QuestionVote  # by `staff_membership`
+    publication: Publication  # a report by `member` and `organization` of `workgroup`, a file
+    resource: Resource  # the prospectus of `program_year`
+    outgoing_email: OutgoingEmail  # queued, to `member`
 
 
 def make_tenant(slug: str) -> Tenant:
@@ -116,6 +139,25 @@ def make_tenant(slug: str) -> Tenant:
             alliance=alliance, organization=organization, program_year=program_year
         ),
     )
+    speaker = SpeakerFactory(alliance=alliance, name=f"Faculty of {slug}")
+    roundtable = RoundtableFactory(
+        alliance=alliance,
+        program_year=program_year,
+        title=f"Roundtable of {slug}",
+        facilitators=[speaker],
+        slides=ContentFile(PDF_BYTES, name=f"slides-{slug}.pdf"),
+    )
+    question = QuestionFactory(alliance=alliance, roundtable=roundtable, asked_by=membership)
+    publication = PublicationFactory(
+        alliance=alliance,
+        title=f"Report of {slug}",
+        workgroup=workgroup,
+        added_by=membership,
+        file=ContentFile(PDF_BYTES, name=f"report-{slug}.pdf"),
+    )
+    with scope(alliance=alliance):
+        publication.author_members.add(membership)
+        publication.author_organizations.add(organization)
     return Tenant(
         alliance=alliance,
         program_year=program_year,
@@ -124,7 +166,7 @@ def make_tenant(slug: str) -> Tenant:
         membership=membership,
         staff=staff_membership.user,
         staff_membership=staff_membership,
-        speaker=SpeakerFactory(alliance=alliance, name=f"Faculty of {slug}"),
+        speaker=speaker,
         invitation=InvitationFactory(
             alliance=alliance,
             organization=organization,
@@ -142,6 +184,21 @@ def make_tenant(slug: str) -> Tenant:
         agenda_item=AgendaItemFactory(meeting=meeting, title=f"Host example of {slug}"),
         registration=RegistrationFactory(alliance=alliance, meeting=meeting, membership=membership),
         notice=NoticeFactory(alliance=alliance),
+        roundtable=roundtable,
+        roundtable_registration=RoundtableRegistrationFactory(
+            alliance=alliance, roundtable=roundtable, membership=membership
+        ),
+        question=question,
+        question_vote=QuestionVoteFactory(
+            alliance=alliance, question=question, membership=staff_membership
+        ),
+        publication=publication,
+        resource=ResourceFactory(
+            alliance=alliance, program_year=program_year, title=f"Prospectus of {slug}"
+        ),
+        outgoing_email=OutgoingEmailFactory(
+            alliance=alliance, recipient=membership.user.email, subject=f"Mail of {slug}"
+        ),
     )
 
 

@@ -51,3 +51,21 @@ from .meetings import (  # noqa: E402
 )
 
 __all__ += ["AgendaItemFactory", "MeetingFactory", "NoticeFactory", "RegistrationFactory"]
+
+from .content import OutgoingEmailFactory, PublicationFactory, ResourceFactory  # noqa: E402
+from .roundtables import (  # noqa: E402
+    QuestionFactory,
+    QuestionVoteFactory,
+    RoundtableFactory,
+    RoundtableRegistrationFactory,
+)
+
+__all__ += [
+    "OutgoingEmailFactory",
+    "PublicationFactory",
+    "QuestionFactory",
+    "QuestionVoteFactory",
+    "ResourceFactory",
+    "RoundtableFactory",
+    "RoundtableRegistrationFactory",
+]

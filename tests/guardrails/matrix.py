@@ -83,6 +83,10 @@ TENANT_ROUTES: dict[str, TenantRoute] = {
     "workgroups:proposal_endorse": TenantRoute(
         ids=lambda t: {"proposal_id": t.proposal.pk}, page=False, linked=False
     ),
+    # Roundtables
+    # (end of roundtables)
+    # Collective voice and resources
+    # (end of collective voice and resources)
 }
 
 # Routes that take no tenant id, each with the reason it is safe.
