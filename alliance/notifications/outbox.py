@@ -2,17 +2,27 @@
 
 `enqueue` renders the message and creates its OutgoingEmail row inside the
 caller's transaction, so the change and its mail commit together (or neither
-does); after the commit a Celery task delivers it. A periodic sweep re-sends
-rows left queued (broker down, worker killed), so nothing is silently lost.
+does); after the commit a Celery task delivers it (delivery.py). A periodic
+sweep re-sends rows left queued (broker down, worker killed, temporary SMTP
+error), so nothing is silently lost.
 """
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.html import escape, linebreaks, urlize
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from alliance.models import Alliance, OutgoingEmail
+from alliance.notifications.tasks import deliver_outgoing_email
+
+logger = logging.getLogger(__name__)
 
 
 def single_line(value) -> str:
@@ -42,6 +52,16 @@ def render_message(*, template: str, context: dict) -> tuple[str, str, str]:
     )
 
 
+def html_from_text(*, text: str, title: str) -> str:
+    """A plain HTML part for a message that has only text (allauth's emails)."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title></head>\n"
+        '<body style="font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.5;">\n'
+        f"{linebreaks(urlize(escape(text)))}\n</body>\n</html>\n"
+    )
+
+
 def enqueue(
     *,
     kind: str,
@@ -61,17 +81,53 @@ def enqueue(
     `attachments`: [{"filename", "content" (text), "mimetype"}].
     """
     subject, text, html = render_message(template=template, context=context)
+    return enqueue_rendered(
+        kind=kind,
+        recipient=recipient,
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        alliance=alliance,
+        about=about,
+        key=key,
+        reply_to=reply_to,
+        headers=headers,
+        attachments=attachments,
+    )
+
+
+def enqueue_rendered(
+    *,
+    kind: str,
+    recipient: str,
+    subject: str,
+    text_body: str,
+    html_body: str = "",
+    alliance: Alliance | None = None,
+    about: models.Model | None = None,
+    key: str = "",
+    from_email: str = "",
+    reply_to: str = "",
+    headers: dict | None = None,
+    attachments: list[dict] | None = None,
+) -> OutgoingEmail | None:
+    """`enqueue` for a message rendered elsewhere (allauth's account emails).
+
+    Without `html_body` the HTML part is made from the text: every message
+    the portal sends is multipart text + HTML.
+    """
+    subject = single_line(subject)
     row = OutgoingEmail(
         alliance=alliance,
         kind=kind,
         object_ref=object_ref(about),
         recipient=recipient.strip(),
         key=key,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=single_line(from_email or settings.DEFAULT_FROM_EMAIL),
         reply_to=single_line(reply_to),
         subject=subject,
-        text_body=text,
-        html_body=html,
+        text_body=text_body,
+        html_body=html_body or html_from_text(text=text_body, title=subject),
         headers={name: single_line(value) for name, value in (headers or {}).items()},
         attachments=attachments or [],
     )
@@ -80,12 +136,54 @@ def enqueue(
         with transaction.atomic():
             row.save()
     except IntegrityError:
-        if OutgoingEmail.objects.filter(
-            kind=kind, object_ref=row.object_ref, recipient=row.recipient, key=key
-        ).exists():
+        # Looked up in the row's own alliance (or among account emails, which
+        # have none), never across alliances.
+        if (
+            OutgoingEmail.objects.with_scope(alliance=alliance)
+            .filter(
+                alliance=alliance,
+                kind=kind,
+                object_ref=row.object_ref,
+                recipient=row.recipient,
+                key=key,
+            )
+            .exists()
+        ):
             return None
         raise
-    from alliance.notifications.tasks import deliver_outgoing_email
-
-    deliver_outgoing_email.delay_on_commit(row.pk)
+    _deliver_after_commit(row.pk)
     return row
+
+
+def requeue_failed(*, rows: QuerySet[OutgoingEmail]) -> int:
+    """Send failed rows again, from a fresh retry schedule; returns how many.
+
+    Rows in any other status are left alone. Delivery starts after the
+    caller's transaction commits; `last_error` keeps why the last try failed.
+    """
+    ids = list(rows.filter(status=OutgoingEmail.Status.FAILED).values_list("pk", flat=True))
+    rows.filter(pk__in=ids, status=OutgoingEmail.Status.FAILED).update(
+        status=OutgoingEmail.Status.QUEUED,
+        attempts=0,
+        next_attempt_at=None,
+        updated_at=timezone.now(),
+    )
+    for pk in ids:
+        _deliver_after_commit(pk)
+    return len(ids)
+
+
+def _deliver_after_commit(outgoing_email_id: int) -> None:
+    def dispatch():
+        try:
+            deliver_outgoing_email.delay(outgoing_email_id)
+        except BrokerUnavailable:
+            # The change is committed and the row is safe: a broker outage must
+            # not turn the request into an error. The sweep sends the row.
+            logger.warning(
+                "Could not queue delivery of outbox row %s; the sweep will send it.",
+                outgoing_email_id,
+                exc_info=True,
+            )
+
+    transaction.on_commit(dispatch)

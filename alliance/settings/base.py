@@ -247,6 +247,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "store_processed": False,
+        # Broadcast (worker control) exchanges; by default a "control" folder in
+        # whatever directory the worker started from.
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
@@ -263,8 +266,19 @@ CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The worker imports these too: autodiscovery finds only `<app>.tasks` modules.
+CELERY_IMPORTS = ["alliance.notifications.tasks"]
 # Periodic jobs are added by the apps that own them (see docs/email-and-tasks.md).
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Re-sends what the task queued on commit did not (broker down, worker
+    # killed, temporary SMTP error). A run not started within the minute is
+    # dropped: the next one does the same work.
+    "notifications.sweep_outbox": {
+        "task": "notifications.sweep_outbox",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
 
 # LOGGING
 # ------------------------------------------------------------------------------

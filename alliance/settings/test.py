@@ -11,7 +11,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLIANCE_REQUIRE_STAFF_MFA = True
 CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default="memory://")
-CELERY_TASK_ALWAYS_EAGER = False
+# A task runs in the test's own process when it is queued, so mail queued on
+# commit is delivered (to mail.outbox) when the test runs on_commit callbacks
+# (pytest-django's django_capture_on_commit_callbacks(execute=True)), and a
+# task's error fails the test.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
 # Static files straight from the apps and packages; no collectstatic needed.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
