@@ -207,3 +207,148 @@ def load_core(*, password: str) -> dict[str, Alliance]:
 def demo_logins() -> list[tuple[str, str, str, int]]:
     """(email, alliance slug, role, is_staff) for every demo login."""
     return [(p.email, p.alliance_slug, p.role, int(p.role == Role.ALLIANCE_STAFF)) for p in PEOPLE]
+
+
+# Documents: the prospectus, and the collective voice
+# ------------------------------------------------------------------------------
+
+
+def simple_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF showing `lines`: enough for a real download in the demo."""
+
+    def escape(text: str) -> str:
+        text = text.encode("latin-1", "replace").decode("latin-1")
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    text = "BT /F1 14 Tf 72 740 Td 20 TL " + " ".join(f"({escape(t)}) '" for t in lines) + " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        "/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        f"<< /Length {len(text.encode('latin-1'))} >>\nstream\n{text}\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)
+
+
+PROSPECTUS_LINES = [
+    "Leadership Alliance Prospectus, October 2020 - September 2021",
+    "Alliance members participate in a variety of engagement activities",
+    "throughout the program year: virtual alliance meetings, workgroups with",
+    "measurable aims, quarterly Leadership Virtual Roundtables, and a collective",
+    "voice in reports, journals, stakeholder meetings and the media.",
+]
+
+# (kind, title, date, venue, workgroup slug or "", summary, author count)
+PUBLICATIONS = [
+    (
+        "report",
+        "Cutting injuries to health care workers: what our members learned",
+        datetime.date(2021, 6, 15),
+        "Leadership Alliance report",
+        "workforce-safety",
+        "How member organizations reduced OSHA recordable injury and DART rates, "
+        "and the practices other systems can adopt.",
+        3,
+    ),
+    (
+        "journal_article",
+        "Medication for opioid use disorder in every setting: a CEO agenda",
+        datetime.date(2021, 3, 2),
+        "Journal of Health Care Leadership (illustrative)",
+        "opioids-sud",
+        "Why access to Medication Assisted Treatment is a leadership decision.",
+        2,
+    ),
+    (
+        "stakeholder_meeting",
+        "Briefing for state health officials on safe opioid prescribing",
+        datetime.date(2021, 5, 11),
+        "State health department, virtual",
+        "opioids-sud",
+        "",
+        2,
+    ),
+    (
+        "traditional_media",
+        "Op-ed: The office visit is a dinosaur",
+        datetime.date(2020, 11, 30),
+        "Regional newspaper (illustrative)",
+        "office-visit-dinosaur",
+        "Care designed around the patient's time, place and terms.",
+        1,
+    ),
+    (
+        "social_media",
+        "Ten lessons from a year of virtual care",
+        datetime.date(2021, 8, 24),
+        "LinkedIn series",
+        "office-visit-dinosaur",
+        "",
+        1,
+    ),
+]
+
+
+def load_content(alliances: dict[str, Alliance]) -> None:
+    """The national alliance's prospectus and collective voice (after the apps' demo)."""
+    from django.core.files.base import ContentFile
+
+    from members.models import Membership
+    from workgroups.models import Workgroup
+
+    from .models import Publication, Resource
+
+    alliance = alliances[NATIONAL]
+    with scope(alliance=alliance):
+        year = ProgramYear.objects.get(alliance=alliance, name="2020–2021")
+        if not Resource.objects.filter(alliance=alliance, kind=Resource.Kind.PROSPECTUS).exists():
+            prospectus = Resource(
+                alliance=alliance,
+                program_year=year,
+                title="Leadership Alliance Prospectus 2020–2021",
+                kind=Resource.Kind.PROSPECTUS,
+                description="The program year's engagement activities and what members commit to.",
+                published_on=datetime.date(2020, 9, 1),
+            )
+            prospectus.file.save(
+                "leadership-alliance-prospectus-2020-2021.pdf",
+                ContentFile(simple_pdf(PROSPECTUS_LINES)),
+                save=False,
+            )
+            prospectus.save()
+        ceos = list(
+            Membership.objects.filter(alliance=alliance, role=Role.CEO, is_active=True)
+            .select_related("organization")
+            .order_by("pk")
+        )
+        workgroups = {w.slug: w for w in Workgroup.objects.filter(alliance=alliance)}
+        for index, (kind, title, day, venue, slug, summary, count) in enumerate(PUBLICATIONS):
+            publication, created = Publication.objects.get_or_create(
+                alliance=alliance,
+                title=title,
+                defaults={
+                    "kind": kind,
+                    "published_on": day,
+                    "venue": venue,
+                    "url": f"https://leadership-alliance.example/voice/{index + 1}",
+                    "summary": summary,
+                    "workgroup": workgroups.get(slug),
+                },
+            )
+            if created:
+                authors = ceos[index * 2 : index * 2 + count]
+                publication.author_members.set(authors)
+                publication.author_organizations.set({a.organization for a in authors})

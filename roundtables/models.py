@@ -6,43 +6,18 @@ postponed, rescheduled or cancelled, and its calendar SEQUENCE rises each time.
 """
 
 import datetime
-import uuid
 
-from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django_scopes import ScopedManager
 
-from alliance.fields import TimeZoneField
+from alliance.events import ScheduledEvent
 from alliance.models import private_upload_to
 from alliance.validators import validate_document
 
 
-class Roundtable(models.Model):
-    class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        POSTPONED = "postponed", "Postponed"
-        CANCELLED = "cancelled", "Cancelled"
-        COMPLETED = "completed", "Completed"
-
-    alliance = models.ForeignKey(
-        "alliance.Alliance", on_delete=models.PROTECT, related_name="roundtables"
-    )
-    program_year = models.ForeignKey(
-        "alliance.ProgramYear", on_delete=models.PROTECT, related_name="roundtables"
-    )
-    title = models.CharField(max_length=200)
+class Roundtable(ScheduledEvent):
     topic = models.CharField(max_length=200, blank=True)
-    description = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
-    # Empty while postponed until further notice; the original date is kept.
-    starts_at = models.DateTimeField(null=True, blank=True)
-    ends_at = models.DateTimeField(null=True, blank=True)
-    original_starts_at = models.DateTimeField(null=True, blank=True, editable=False)
-    time_zone = TimeZoneField(
-        default="America/New_York", help_text="The webinar's own zone; members see theirs too."
-    )
     facilitators = models.ManyToManyField("members.Speaker", blank=True, related_name="roundtables")
     join_url = models.URLField(
         "webinar join link",
@@ -62,39 +37,17 @@ class Roundtable(models.Model):
         upload_to=private_upload_to, blank=True, validators=[validate_document]
     )
     summary = models.TextField(blank=True, help_text="What was discussed, after the event.")
-    # iCalendar: a stable UID, and a SEQUENCE raised on every change.
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    sequence = models.PositiveIntegerField(default=0, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     objects = ScopedManager(alliance="alliance")
+    # The schedule lists meetings and roundtables together.
+    schedule_kind = "roundtable"
 
-    class Meta:
-        ordering = ["starts_at", "pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_at__isnull=True)
-                | Q(starts_at__isnull=True)
-                | Q(ends_at__gt=models.F("starts_at")),
-                name="roundtable_ends_after_start",
-                violation_error_message="A roundtable must end after it starts.",
-            ),
-        ]
+    class Meta(ScheduledEvent.Meta):
         indexes = [models.Index(fields=["alliance", "starts_at"])]
 
-    def __str__(self) -> str:
-        return self.title
-
     def clean(self):
-        if (
-            self.program_year_id
-            and self.alliance_id
-            and self.program_year.alliance_id != self.alliance_id
-        ):
-            raise ValidationError({"program_year": "Choose one of this alliance's."})
-        if self.status == self.Status.SCHEDULED and not self.starts_at:
-            raise ValidationError({"starts_at": "A scheduled roundtable needs a start."})
+        self.check_same_alliance()
+        super().clean()
 
     @property
     def is_open_for_registration(self) -> bool:

@@ -29,6 +29,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance.events import ScheduledEvent
 from members.models import Membership
 
 from .models import Guest, Meeting, Registration
@@ -50,7 +51,7 @@ FEED_REFRESH = datetime.timedelta(hours=1)
 # ------------------------------------------------------------------------------
 
 
-def event_span(meeting: Meeting) -> tuple[datetime.datetime, datetime.datetime] | None:
+def event_span(meeting: ScheduledEvent) -> tuple[datetime.datetime, datetime.datetime] | None:
     """(start, end) in UTC as calendars should show them; None without any date.
 
     A meeting postponed until further notice has no start: its last known
@@ -63,11 +64,11 @@ def event_span(meeting: Meeting) -> tuple[datetime.datetime, datetime.datetime] 
     return start, end or start + DEFAULT_DURATION
 
 
-def is_confirmed(meeting: Meeting) -> bool:
+def is_confirmed(event: ScheduledEvent) -> bool:
     """On the calendar as happening: scheduled (or completed) with a start."""
-    return meeting.starts_at is not None and meeting.status in (
-        Meeting.Status.SCHEDULED,
-        Meeting.Status.COMPLETED,
+    return event.starts_at is not None and event.status in (
+        ScheduledEvent.Status.SCHEDULED,
+        ScheduledEvent.Status.COMPLETED,
     )
 
 
@@ -174,6 +175,35 @@ def meeting_event(meeting: Meeting, *, show_join_link: bool) -> icalendar.Event:
     return event
 
 
+def calendar_of(
+    events: Iterable[icalendar.Event],
+    *,
+    name: str,
+    refresh: datetime.timedelta | None = None,
+) -> bytes:
+    """One VCALENDAR of these events, with the VTIMEZONEs they use."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    if refresh is not None:
+        calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", refresh)
+    dates = []
+    for event in events:
+        dates += [event.start.date(), event.end.date()]
+        calendar.add_component(event)
+    if dates:
+        # Only the transitions around the events: the default range (1970–2038)
+        # would make every download many times larger.
+        first = datetime.date(min(dates).year - 1, 1, 1)
+        last = datetime.date(max(dates).year + 2, 1, 1)
+        calendar.add_missing_timezones(first_date=first, last_date=last)
+    return calendar.to_ical()
+
+
 def calendar_for(
     meetings: Iterable[Meeting],
     *,
@@ -186,29 +216,17 @@ def calendar_for(
     `registered_ids`: meetings the viewer is registered for *and attending*.
     Meetings without any date cannot be calendar events and are left out.
     """
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
-    if refresh is not None:
-        calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
-        calendar.add("x-published-ttl", refresh)
-    dates = []
-    for meeting in meetings:
-        span = event_span(meeting)
-        if span is None:
-            continue
-        dates += [span[0].date(), span[1].date()]
-        calendar.add_component(meeting_event(meeting, show_join_link=meeting.pk in registered_ids))
-    if dates:
-        # Only the transitions around the events: the default range (1970–2038)
-        # would make every download many times larger.
-        first = datetime.date(min(dates).year - 1, 1, 1)
-        last = datetime.date(max(dates).year + 2, 1, 1)
-        calendar.add_missing_timezones(first_date=first, last_date=last)
-    return calendar.to_ical()
+    return calendar_of(
+        meeting_events(meetings, registered_ids=registered_ids), name=name, refresh=refresh
+    )
+
+
+def meeting_events(meetings: Iterable[Meeting], *, registered_ids: set[int]):
+    return [
+        meeting_event(meeting, show_join_link=meeting.pk in registered_ids)
+        for meeting in meetings
+        if event_span(meeting) is not None
+    ]
 
 
 # "Add to my calendar" links (no join link: it would stay in their history)
@@ -219,40 +237,61 @@ def _addable(meeting: Meeting) -> tuple[datetime.datetime, datetime.datetime] | 
     return event_span(meeting) if is_confirmed(meeting) else None
 
 
-def google_calendar_url(meeting: Meeting) -> str | None:
-    """Google Calendar's "add event" page; None for a meeting with no date or cancelled."""
-    span = _addable(meeting)
-    if span is None:
-        return None
+def google_url(*, title, span, zone: str, details: str, location: str) -> str:
+    """Google Calendar's "add event" page for one event."""
     start, end = (moment.astimezone(datetime.UTC) for moment in span)
     params = {
         "action": "TEMPLATE",
-        "text": meeting.title,
+        "text": title,
         "dates": f"{start:%Y%m%dT%H%M%SZ}/{end:%Y%m%dT%H%M%SZ}",
-        "ctz": meeting.time_zone,
-        "details": event_details(meeting, show_join_link=False),
-        "location": event_location(meeting),
+        "ctz": zone,
+        "details": details,
+        "location": location,
     }
     return "https://calendar.google.com/calendar/render?" + urlencode(params, quote_via=quote)
 
 
-def outlook_calendar_url(meeting: Meeting) -> str | None:
-    """Outlook on the web's "add event" page; None for a meeting with no date or cancelled."""
-    span = _addable(meeting)
-    if span is None:
-        return None
+def outlook_url(*, title, span, details: str, location: str) -> str:
+    """Outlook on the web's "add event" page for one event."""
     start, end = (moment.astimezone(datetime.UTC) for moment in span)
     params = {
         "path": "/calendar/action/compose",
         "rru": "addevent",
-        "subject": meeting.title,
+        "subject": title,
         "startdt": f"{start:%Y-%m-%dT%H:%M:%SZ}",
         "enddt": f"{end:%Y-%m-%dT%H:%M:%SZ}",
-        "body": event_details(meeting, show_join_link=False),
-        "location": event_location(meeting),
+        "body": details,
+        "location": location,
     }
     return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(
         params, quote_via=quote
+    )
+
+
+def google_calendar_url(meeting: Meeting) -> str | None:
+    """None for a meeting with no date or cancelled."""
+    span = _addable(meeting)
+    if span is None:
+        return None
+    return google_url(
+        title=meeting.title,
+        span=span,
+        zone=meeting.time_zone,
+        details=event_details(meeting, show_join_link=False),
+        location=event_location(meeting),
+    )
+
+
+def outlook_calendar_url(meeting: Meeting) -> str | None:
+    """None for a meeting with no date or cancelled."""
+    span = _addable(meeting)
+    if span is None:
+        return None
+    return outlook_url(
+        title=meeting.title,
+        span=span,
+        details=event_details(meeting, show_join_link=False),
+        location=event_location(meeting),
     )
 
 
@@ -333,10 +372,14 @@ def feed_meetings(membership: Membership) -> list[Meeting]:
 
 
 def feed_calendar(membership: Membership) -> bytes:
-    meetings = feed_meetings(membership)
-    return calendar_for(
-        meetings,
-        registered_ids=attending_meeting_ids(membership),
-        name=f"{membership.alliance.short_name} meetings",
-        refresh=FEED_REFRESH,
+    """Meetings and roundtable webinars: one feed per member, so one subscription."""
+    # Imported here: roundtables builds its events with this module's helpers.
+    from roundtables.calendars import feed_roundtable_events
+
+    events = meeting_events(
+        feed_meetings(membership), registered_ids=attending_meeting_ids(membership)
+    )
+    events += feed_roundtable_events(membership, since=timezone.now() - FEED_HISTORY)
+    return calendar_of(
+        events, name=f"{membership.alliance.short_name} meetings", refresh=FEED_REFRESH
     )

@@ -4,14 +4,18 @@ from .models import Meeting, Registration
 
 
 class ScheduleFilterForm(forms.Form):
+    ROUNDTABLES = "roundtable"
+
     year = forms.TypedChoiceField(label="Program year", coerce=int, required=False)
     kind = forms.ChoiceField(
-        label="Kind", required=False, choices=[("", "All kinds"), *Meeting.Kind.choices]
+        label="Kind",
+        required=False,
+        choices=[("", "All kinds"), *Meeting.Kind.choices, (ROUNDTABLES, "Roundtable webinars")],
     )
     format = forms.ChoiceField(
         label="Format", required=False, choices=[("", "All formats"), *Meeting.Format.choices]
     )
-    mine = forms.BooleanField(label="Only meetings I registered for", required=False)
+    mine = forms.BooleanField(label="Only what I registered for", required=False)
 
     def __init__(self, *args, program_years, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,15 +5,11 @@ A meeting someone registered for is never deleted: it is postponed, moved to
 virtual or cancelled, and each change is a MeetingChange row.
 """
 
-import uuid
-
-from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django_scopes import ScopedManager
 
-from alliance.fields import TimeZoneField
+from alliance.events import ScheduledEvent
 
 
 class Audience(models.TextChoices):
@@ -22,7 +18,7 @@ class Audience(models.TextChoices):
     CEOS_AND_QUALITY = "ceos_quality", "CEOs and heads of Quality"
 
 
-class Meeting(models.Model):
+class Meeting(ScheduledEvent):
     class Kind(models.TextChoices):
         ALLIANCE_MEETING = "alliance_meeting", "Alliance meeting"
         COP_SESSION = "cop_session", "Community-of-practice session"
@@ -33,29 +29,8 @@ class Meeting(models.Model):
         VIRTUAL = "virtual", "Virtual"
         HYBRID = "hybrid", "Hybrid"
 
-    class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        POSTPONED = "postponed", "Postponed"
-        CANCELLED = "cancelled", "Cancelled"
-        COMPLETED = "completed", "Completed"
-
-    alliance = models.ForeignKey(
-        "alliance.Alliance", on_delete=models.PROTECT, related_name="meetings"
-    )
-    program_year = models.ForeignKey(
-        "alliance.ProgramYear", on_delete=models.PROTECT, related_name="meetings"
-    )
-    title = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ALLIANCE_MEETING)
     format = models.CharField(max_length=10, choices=Format.choices, default=Format.IN_PERSON)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
-    # Empty while "postponed until further notice"; the original date is kept.
-    starts_at = models.DateTimeField(null=True, blank=True)
-    ends_at = models.DateTimeField(null=True, blank=True)
-    original_starts_at = models.DateTimeField(null=True, blank=True, editable=False)
-    time_zone = TimeZoneField(
-        default="America/New_York", help_text="The event's own zone; members see theirs too."
-    )
     venue = models.CharField(max_length=200, blank=True)
     address = models.TextField(blank=True)
     join_url = models.URLField(blank=True, help_text="Shown to registrants only.")
@@ -72,7 +47,6 @@ class Meeting(models.Model):
     dinner_at = models.DateTimeField(null=True, blank=True)
     dinner_place = models.CharField(max_length=200, blank=True)
     discussion_topic = models.CharField(max_length=200, blank=True)
-    description = models.TextField(blank=True)
     audience = models.CharField(
         max_length=14, choices=Audience.choices, default=Audience.ALL_MEMBERS
     )
@@ -87,40 +61,17 @@ class Meeting(models.Model):
         blank=True,
         related_name="meetings",
     )
-    # iCalendar: a stable UID, and a SEQUENCE raised on every change.
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    sequence = models.PositiveIntegerField(default=0, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     objects = ScopedManager(alliance="alliance")
+    # The schedule lists meetings and roundtables together.
+    schedule_kind = "meeting"
 
-    class Meta:
-        ordering = ["starts_at", "pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_at__isnull=True)
-                | Q(starts_at__isnull=True)
-                | Q(ends_at__gt=models.F("starts_at")),
-                name="meeting_ends_after_start",
-                violation_error_message="A meeting must end after it starts.",
-            ),
-        ]
+    class Meta(ScheduledEvent.Meta):
         indexes = [models.Index(fields=["alliance", "starts_at"])]
 
-    def __str__(self) -> str:
-        return self.title
-
     def clean(self):
-        for name in ("program_year", "host_organization", "workgroup"):
-            if (
-                getattr(self, f"{name}_id")
-                and self.alliance_id
-                and (getattr(self, name).alliance_id != self.alliance_id)
-            ):
-                raise ValidationError({name: "Choose one of this alliance's."})
-        if self.status == self.Status.SCHEDULED and not self.starts_at:
-            raise ValidationError({"starts_at": "A scheduled meeting needs a start."})
+        self.check_same_alliance("host_organization", "workgroup")
+        super().clean()
 
     @property
     def is_open_for_rsvp(self) -> bool:

@@ -1,5 +1,6 @@
 """Read queries for the schedule and meeting pages."""
 
+import datetime
 import zoneinfo
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -70,6 +71,12 @@ def schedule_meetings(
             registrations__response=Registration.Response.NOT_ATTENDING
         )
     return meetings
+
+
+def schedule_order(item) -> tuple:
+    """Meetings and roundtables by date; undated (postponed) ones by their original date."""
+    when = item.starts_at or item.original_starts_at
+    return (when is None, when or datetime.datetime.max.replace(tzinfo=datetime.UTC), item.pk)
 
 
 def by_month(meetings, zone: str):

@@ -4,6 +4,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
 from alliance.selectors import current_program_year
+from roundtables import selectors as roundtable_selectors
 
 from . import calendars, selectors, services
 from .forms import RSVPForm, ScheduleFilterForm
@@ -15,34 +16,49 @@ def _viewer_zone(request) -> str:
 
 
 def schedule(request, alliance_slug):
-    """The program year's interactions by month, with filters; past years browsable."""
+    """The program year's interactions by month, with filters; past years browsable.
+
+    Meetings and roundtable webinars together: members plan the year as one.
+    """
     years = selectors.program_years(alliance=request.alliance)
     form = ScheduleFilterForm(request.GET or None, program_years=years)
     filters = form.cleaned_data if form.is_valid() else {}
     current = current_program_year(alliance=request.alliance)
     program_year = next((y for y in years if y.pk == filters.get("year")), current)
-    meetings = []
-    if program_year is not None:
-        meetings = list(
-            selectors.schedule_meetings(
-                alliance=request.alliance,
-                program_year=program_year,
-                membership=request.membership,
-                kind=filters.get("kind", ""),
-                format=filters.get("format", ""),
-                mine=filters.get("mine", False),
-            )
+    kind, format, mine = filters.get("kind", ""), filters.get("format", ""), filters.get("mine")
+    items = []
+    if program_year is not None and kind != ScheduleFilterForm.ROUNDTABLES:
+        items += selectors.schedule_meetings(
+            alliance=request.alliance,
+            program_year=program_year,
+            membership=request.membership,
+            kind=kind,
+            format=format,
+            mine=mine,
+        )
+    webinars_match = kind in ("", ScheduleFilterForm.ROUNDTABLES) and format in (
+        "",
+        Meeting.Format.VIRTUAL,  # webinars are virtual
+    )
+    if program_year is not None and webinars_match:
+        items += roundtable_selectors.roundtables_for_year(
+            alliance=request.alliance,
+            program_year=program_year,
+            membership=request.membership,
+            mine=mine,
         )
     zone = _viewer_zone(request)
-    for meeting in meetings:
-        meeting.times = selectors.times_for(meeting, zone)
+    for item in items:
+        item.times = selectors.times_for(item, zone)
     return render(
         request,
         "meetings/schedule.html",
         {
             "form": form,
             "program_year": program_year,
-            "months": selectors.by_month(meetings, request.alliance.time_zone),
+            "months": selectors.by_month(
+                sorted(items, key=selectors.schedule_order), request.alliance.time_zone
+            ),
         },
     )
 

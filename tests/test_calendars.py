@@ -21,7 +21,14 @@ from members.models import Membership, Role
 from members.services import membership_deactivate
 from sessions import calendars, services
 from sessions.models import Audience, Guest, Meeting, Registration
-from tests.factories import MeetingFactory, MembershipFactory, RegistrationFactory, SpeakerFactory
+from tests.factories import (
+    MeetingFactory,
+    MembershipFactory,
+    RegistrationFactory,
+    RoundtableFactory,
+    RoundtableRegistrationFactory,
+    SpeakerFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -494,7 +501,13 @@ def test_feed_lists_only_meetings_the_member_is_invited_to(client, tenant_a):
     def listed(membership) -> set[str]:
         return set(events_by_uid(parse(client.get(feed_path(membership)))))
 
-    everyone = {uid_of(tenant_a.meeting), uid_of(recent), uid_of(ceos_delegates)}
+    # Roundtable webinars are open to every member.
+    everyone = {
+        uid_of(tenant_a.meeting),
+        uid_of(recent),
+        uid_of(ceos_delegates),
+        uid_of(tenant_a.roundtable),
+    }
     assert listed(tenant_a.membership) == everyone | {uid_of(ceos_only), uid_of(ceos_and_quality)}
     assert listed(trustee) == everyone
     assert listed(quality) == everyone | {uid_of(ceos_and_quality)}
@@ -518,6 +531,16 @@ def test_feed_query_count_does_not_grow_with_meetings(
             RegistrationFactory(
                 alliance=tenant_a.alliance, meeting=meeting, membership=tenant_a.membership
             )
-    with django_assert_max_num_queries(4):
+            roundtable = RoundtableFactory(
+                alliance=tenant_a.alliance,
+                program_year=tenant_a.program_year,
+                facilitators=[tenant_a.speaker],
+            )
+            RoundtableRegistrationFactory(
+                alliance=tenant_a.alliance, roundtable=roundtable, membership=tenant_a.membership
+            )
+    # The member; meetings, their guests, the member's registrations; the same
+    # three for roundtables.
+    with django_assert_max_num_queries(7):
         response = client.get(feed_path(tenant_a.membership))
-    assert len(parse(response).events) == 11
+    assert len(parse(response).events) == 11 + 11

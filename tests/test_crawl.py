@@ -22,9 +22,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(tenant_a, tenant_b, settings, tmp_path):
+def world(tenant_a, tenant_b):
     """A with a logo (so every page is reachable); B full of canaries."""
-    settings.MEDIA_ROOT = tmp_path
     for owner, field in [
         (tenant_a.alliance, "logo"),
         (tenant_a.organization, "logo"),

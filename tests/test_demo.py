@@ -7,7 +7,15 @@ from alliance.models import Alliance
 
 pytestmark = pytest.mark.django_db
 
-COUNTED_APPS = {"alliance", "members", "workgroups", "meetings", "account", "auth"}
+COUNTED_APPS = {
+    "alliance",
+    "members",
+    "workgroups",
+    "meetings",
+    "roundtables",
+    "account",
+    "auth",
+}
 
 
 def row_snapshot():
@@ -54,3 +62,27 @@ def test_load_demo_writes_logins_that_work(client, tmp_path):
 def test_load_demo_generates_and_prints_a_password(capsys):
     call_command("load_demo")
     assert "Password for every demo login:" in capsys.readouterr().out
+
+
+def test_demo_roundtables_voice_and_prospectus(client):
+    """The national alliance's quarterly roundtables with its three named faculty,
+    recordings and summaries for past ones, its collective voice and prospectus."""
+    from alliance.models import Publication, Resource
+    from roundtables.models import Roundtable
+
+    call_command("load_demo", password="demo-password-1")
+    with scopes_disabled():
+        roundtables = Roundtable.objects.filter(alliance__slug="leadership-alliance")
+        assert roundtables.count() == 4
+        faculty = {"Derek Feeley", "Don Berwick", "Maureen Bisognano"}
+        for roundtable in roundtables.prefetch_related("facilitators"):
+            assert {s.name for s in roundtable.facilitators.all()} == faculty
+        recorded = roundtables.exclude(recording_url="").exclude(summary="")
+        assert 0 < recorded.count() < 4
+        kinds = set(Publication.objects.values_list("kind", flat=True))
+        assert kinds == {choice for choice, _ in Publication.Kind.choices}
+        assert Publication.objects.filter(workgroup__isnull=False).count() >= 3
+        prospectus = Resource.objects.get(kind=Resource.Kind.PROSPECTUS)
+        assert prospectus.file.read().startswith(b"%PDF")
+        slides = recorded.first().slides
+        assert slides.read().startswith(b"%PDF")

@@ -30,6 +30,8 @@ class Command(BaseCommand):
                 loader = _app_demo_module(app_config)
                 if loader is not None:
                     loader.load(alliances)
+            # Documents and the collective voice cite the apps' people and workgroups.
+            demo.load_content(alliances)
         logins = demo.demo_logins()
         if logins_tsv:
             logins_tsv.parent.mkdir(parents=True, exist_ok=True)
