@@ -7,7 +7,7 @@ from django.urls import include, path
 from members import views as member_views
 from sessions import calendar_views
 
-from . import views
+from . import content_urls, views
 
 # /admin/login/ goes through allauth: its rate limits and MFA apply. So does a
 # password change, which also ends the user's other sessions.
@@ -23,8 +23,11 @@ tenant_patterns = [
     path("help/", views.need_help, name="need_help"),
     path("logo/", views.alliance_logo, name="alliance_logo"),
     path("members/", include("members.urls")),
+    path("voice/", include(content_urls.voice_patterns)),
+    path("resources/", include(content_urls.resource_patterns)),
     path("", include("workgroups.urls")),
     path("", include("sessions.urls")),
+    path("", include("roundtables.urls")),
 ]
 
 urlpatterns = [

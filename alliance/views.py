@@ -1,11 +1,13 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import FileResponse, Http404, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from . import selectors
+from . import selectors, services
+from .forms import NeedHelpForm
 
 
 @login_required
@@ -22,18 +24,48 @@ def alliance_home(request, alliance_slug):
         {
             "program_year": selectors.current_program_year(alliance=alliance),
             "notices": selectors.active_notices(alliance=alliance),
-            "upcoming": selectors.upcoming_meetings(alliance=alliance),
+            "upcoming": selectors.upcoming_events(alliance=alliance),
         },
     )
 
 
+@require_http_methods(["GET", "POST"])
 def need_help(request, alliance_slug):
+    """The alliance's contact, and a form that mails the staff (Reply-To: the member)."""
+    form = NeedHelpForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.need_help_send(
+                alliance=request.alliance,
+                user=request.user,
+                subject=form.cleaned_data["subject"],
+                message=form.cleaned_data["message"],
+            )
+        except services.RateLimited:
+            # The form comes back with what was typed, so nothing is lost.
+            form.add_error(
+                None,
+                "Too many messages were sent in the last hour, so this one was not sent. "
+                "Your text is kept below: try again later, or write to "
+                f"{request.alliance.contact_email}.",
+            )
+            status = 429
+        else:
+            messages.success(
+                request,
+                "Your message is on its way to the staff; a copy is on its way to you. "
+                "They will reply by email.",
+            )
+            return redirect("need_help", alliance_slug=request.alliance.slug)
     return render(
         request,
         "alliance/need_help.html",
         {
             "staff_contacts": selectors.alliance_staff_contacts(alliance=request.alliance),
+            "form": form,
         },
+        status=status,
     )
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from alliance.models import Alliance
-from alliance.notifications.mail import build_email, send_after_commit
+from alliance.notifications import outbox
 
 from .models import Invitation, Membership, Organization, Role, User
 
@@ -45,7 +45,16 @@ STAFF_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "meetings.guest": ("view", "add", "change", "delete"),
     "meetings.registration": ("view", "add", "change"),
     "meetings.meetingchange": ("view",),
+    # Delete is refused by the admin for a roundtable anyone registered for.
+    "roundtables.roundtable": ("view", "add", "change", "delete"),
+    # Seats are the members' to take or give up; staff record attendance.
+    "roundtables.roundtableregistration": ("view", "change"),
+    "roundtables.question": ("view", "change"),
     "alliance.notice": ("view", "add", "change", "delete"),
+    "alliance.resource": ("view", "add", "change", "delete"),
+    "alliance.publication": ("view", "add", "change", "delete"),
+    # Change: only the outbox's "Retry" action; its rows are read-only.
+    "alliance.outgoingemail": ("view", "change"),
 }
 
 
@@ -148,24 +157,24 @@ def invitation_link(token: str) -> str:
 
 
 def _send_invitation(invitation: Invitation, token: str) -> None:
-    message = build_email(
-        to=invitation.email,
+    """Queue the invitation email in the caller's transaction; `sent_at` says when."""
+    outbox.enqueue(
+        kind="invitation",
+        recipient=invitation.email,
         template="members/email/invitation",
         context={
             "invitation": invitation,
             "alliance": invitation.alliance,
             "link": invitation_link(token),
         },
+        alliance=invitation.alliance,
+        about=invitation,
+        # Each link has its own secret: a resend is a new message, a retry is not.
+        key=invitation.secret_hash[:16],
         reply_to=invitation.alliance.contact_email,
     )
-    pk = invitation.pk
-
-    def mark_sent():
-        Invitation.objects.with_scope(alliance=invitation.alliance_id).filter(pk=pk).update(
-            sent_at=timezone.now()
-        )
-
-    send_after_commit(message, on_sent=mark_sent)
+    invitation.sent_at = timezone.now()
+    invitation.save(update_fields=["sent_at"])
 
 
 def invitation_check_not_member(*, alliance: Alliance, email: str) -> None:

@@ -11,12 +11,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from alliance.models import Alliance
-from members.models import Organization
+from alliance.models import Alliance, Publication
+from members.models import Membership, Organization
 
 from . import runcharts
 from .models import (
@@ -86,18 +86,46 @@ def workgroup_list(*, alliance: Alliance) -> QuerySet[Workgroup]:
     )
 
 
-def workgroup_detail(*, alliance: Alliance, slug: str) -> Workgroup:
-    return get_object_or_404(
-        Workgroup.objects.select_related("program_year").prefetch_related(
-            "focus_areas",
-            Prefetch(
-                "participations", queryset=Participation.objects.select_related("organization")
-            ),
-            Prefetch("measures", queryset=Measure.objects.select_related("aim")),
-        ),
-        alliance=alliance,
-        slug=slug,
+#: The newest publications a workgroup page lists; the collective voice has them all.
+WORKGROUP_PAGE_PUBLICATIONS = 10
+
+
+def workgroup_detail(
+    *,
+    alliance: Alliance,
+    slug: str,
+    viewer: Membership | None = None,
+    with_publications: bool = False,
+) -> Workgroup:
+    """The workgroup with what its page shows.
+
+    `viewer`: annotates `viewer_is_lead` in the same query (the page has no
+    query to spare). `with_publications`: its newest publications
+    (`recent_publications`, one query) and `publication_count`.
+    """
+    workgroups = Workgroup.objects.select_related("program_year").prefetch_related(
+        "focus_areas",
+        Prefetch("participations", queryset=Participation.objects.select_related("organization")),
+        Prefetch("measures", queryset=Measure.objects.select_related("aim")),
     )
+    if viewer is not None:
+        workgroups = workgroups.annotate(
+            viewer_is_lead=Exists(
+                Workgroup.leads.through.objects.filter(
+                    workgroup_id=OuterRef("pk"), membership_id=viewer.pk
+                )
+            )
+        )
+    if with_publications:
+        newest = Publication.objects.filter(alliance=alliance).order_by("-published_on", "-pk")
+        workgroups = workgroups.annotate(publication_count=Count("publications")).prefetch_related(
+            Prefetch(
+                "publications",
+                queryset=newest[:WORKGROUP_PAGE_PUBLICATIONS],
+                to_attr="recent_publications",
+            )
+        )
+    return get_object_or_404(workgroups, alliance=alliance, slug=slug)
 
 
 def measure_detail(*, alliance: Alliance, pk: int) -> Measure:

@@ -31,7 +31,12 @@ def workgroup_list(request, alliance_slug):
 
 
 def workgroup_detail(request, alliance_slug, workgroup_slug):
-    workgroup = selectors.workgroup_detail(alliance=request.alliance, slug=workgroup_slug)
+    workgroup = selectors.workgroup_detail(
+        alliance=request.alliance,
+        slug=workgroup_slug,
+        viewer=request.membership,
+        with_publications=True,
+    )
     participations = workgroup.participations.all()
     summaries = selectors.summarize(
         list(workgroup.measures.all()),
@@ -153,6 +158,8 @@ def _reporting_organization(request, measure) -> Organization:
 def _can_see_completeness(request, workgroup) -> bool:
     if has_alliance_permission(request.user, request.alliance, "readings.manage"):
         return True
+    if hasattr(workgroup, "viewer_is_lead"):  # annotated by the selector: no query
+        return workgroup.viewer_is_lead
     return any(lead.pk == request.membership.pk for lead in workgroup.leads.all())
 
 

@@ -8,11 +8,14 @@ from django.core.exceptions import PermissionDenied
 
 from members.models import Membership, Role
 
-MEMBER = frozenset({"alliance.view", "meetings.rsvp"})
+# Every member may add to the collective voice (as one of its authors).
+MEMBER = frozenset({"alliance.view", "meetings.rsvp", "publications.add"})
 # Reporting data for an organization: its quality lead, staff liaison and CEO.
 REPORTER = MEMBER | {"readings.submit"}
 # Managing the alliance: alliance staff.
 STAFF = REPORTER | {"alliance.manage", "meetings.manage", "members.invite", "readings.manage"}
+# Staff add publications for anyone and edit any of them.
+STAFF = STAFF | {"publications.manage"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CEO: REPORTER,

@@ -19,13 +19,15 @@ def test_member_signs_in_sees_alliance_home_and_signs_out(page, console, live_se
     with page.expect_navigation():
         main.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{live_server.url}/")
-    expect(header.get_by_role("button", name="Sign out")).to_be_visible()
+    menu = header.get_by_role("button", name=member.member.full_name)
+    expect(menu).to_be_visible()
 
     main.get_by_role("link", name=alliance.name).click()
     expect(page).to_have_url(f"{live_server.url}/{alliance.slug}/")
     expect(main.get_by_role("heading", level=1)).to_have_text(alliance.name)
     expect(main).to_contain_text(member.program_year.name)
 
+    menu.click()
     with page.expect_navigation():
         header.get_by_role("button", name="Sign out").click()
     expect(header.get_by_role("button", name="Sign out")).to_have_count(0)

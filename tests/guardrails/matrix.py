@@ -32,7 +32,7 @@ class TenantRoute:
 
 TENANT_ROUTES: dict[str, TenantRoute] = {
     "alliance_home": TenantRoute(),
-    "need_help": TenantRoute(),
+    "need_help": TenantRoute(post_fields={"subject": "Hijack", "message": "Hijacked"}),
     # Images are served only when uploaded; the crawl fixture uploads them.
     "alliance_logo": TenantRoute(page=False),
     "members:directory": TenantRoute(),
@@ -84,8 +84,51 @@ TENANT_ROUTES: dict[str, TenantRoute] = {
         ids=lambda t: {"proposal_id": t.proposal.pk}, page=False, linked=False
     ),
     # Roundtables
+    "roundtables:list": TenantRoute(),
+    "roundtables:detail": TenantRoute(ids=lambda t: {"roundtable_id": t.roundtable.pk}),
+    "roundtables:register": TenantRoute(
+        ids=lambda t: {"roundtable_id": t.roundtable.pk}, page=False, linked=False
+    ),
+    "roundtables:cancel": TenantRoute(
+        ids=lambda t: {"roundtable_id": t.roundtable.pk}, page=False, linked=False
+    ),
+    "roundtables:ask": TenantRoute(
+        ids=lambda t: {"roundtable_id": t.roundtable.pk},
+        page=False,
+        linked=False,
+        post_fields={"text": "Hijacked question"},
+    ),
+    "roundtables:vote": TenantRoute(
+        ids=lambda t: {"roundtable_id": t.roundtable.pk, "question_id": t.question.pk},
+        page=False,
+        linked=False,
+    ),
+    "roundtables:slides": TenantRoute(ids=lambda t: {"roundtable_id": t.roundtable.pk}, page=False),
+    "roundtables:ics": TenantRoute(ids=lambda t: {"roundtable_id": t.roundtable.pk}, page=False),
     # (end of roundtables)
     # Collective voice and resources
+    "voice:list": TenantRoute(),
+    "voice:add": TenantRoute(
+        post_fields={
+            "kind": "report",
+            "title": "Hijack",
+            "published_on": "2021-03-01",
+            "url": "https://hijack.example.org/",
+        },
+    ),
+    # A's member is an author of A's publication, so the list links to its edit page.
+    "voice:edit": TenantRoute(
+        ids=lambda t: {"publication_id": t.publication.pk},
+        post_fields={
+            "kind": "report",
+            "title": "Hijacked",
+            "published_on": "2021-03-01",
+            "url": "https://hijack.example.org/",
+        },
+    ),
+    "voice:file": TenantRoute(ids=lambda t: {"publication_id": t.publication.pk}, page=False),
+    "resources:list": TenantRoute(),
+    "resources:file": TenantRoute(ids=lambda t: {"resource_id": t.resource.pk}, page=False),
     # (end of collective voice and resources)
 }
 
