@@ -4,12 +4,30 @@ import datetime
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django_scopes import ScopedManager
 
 from .fields import TimeZoneField
 from .validators import validate_alliance_slug, validate_document, validate_hex_colour
+
+
+def default_meeting_reminder_hours() -> list[int]:
+    return [7 * 24, 24]
+
+
+def default_roundtable_reminder_hours() -> list[int]:
+    return [24, 1]
+
+
+def validate_reminder_hours(value) -> None:
+    if not isinstance(value, list) or not all(
+        isinstance(hours, int) and 0 < hours <= 60 * 24 for hours in value
+    ):
+        raise ValidationError(
+            "List whole hours before the event, each between 1 and 1440, e.g. [168, 24]."
+        )
 
 
 class Alliance(models.Model):
@@ -43,6 +61,34 @@ class Alliance(models.Model):
     )
     digest_cadence = models.CharField(
         max_length=10, choices=DigestCadence.choices, default=DigestCadence.MONTHLY
+    )
+    digest_weekday = models.PositiveSmallIntegerField(
+        "weekly digests go out on",
+        choices=[(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday")],
+        default=0,
+    )
+    digest_day_of_month = models.PositiveSmallIntegerField(
+        "monthly digests go out on day",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text="1–28, so that every month has it.",
+    )
+    digest_hour = models.PositiveSmallIntegerField(
+        "at (hour, the alliance's time zone)",
+        default=7,
+        validators=[MaxValueValidator(23)],
+    )
+    meeting_reminder_hours = models.JSONField(
+        "meeting reminders (hours before)",
+        default=default_meeting_reminder_hours,
+        validators=[validate_reminder_hours],
+        help_text="E.g. [168, 24]: a week and a day before.",
+    )
+    roundtable_reminder_hours = models.JSONField(
+        "roundtable reminders (hours before)",
+        default=default_roundtable_reminder_hours,
+        validators=[validate_reminder_hours],
+        help_text="E.g. [24, 1]: a day and an hour before.",
     )
     join_link_lead_hours = models.PositiveSmallIntegerField(
         "show webinar join links (hours before the start)",
@@ -271,7 +317,8 @@ class OutgoingEmail(models.Model):
     text_body = models.TextField()
     html_body = models.TextField()
     headers = models.JSONField(default=dict, blank=True)
-    #: [{"filename", "content" (text), "mimetype"}]
+    #: [{"filename", "mimetype", and "content" (text) or "content_base64"; with "cid":
+    #: an inline image the HTML shows as cid:…}]
     attachments = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)

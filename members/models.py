@@ -127,6 +127,14 @@ def check_organization_for_role(row) -> None:
         )
 
 
+class DigestPreference(models.TextChoices):
+    # CEOs receive the alliance's cadence; everyone else opts in.
+    DEFAULT = "default", "As the alliance sends it (CEOs), otherwise none"
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
+    OFF = "off", "None"
+
+
 class Membership(models.Model):
     """A user's place in one alliance: one per user and alliance."""
 
@@ -152,6 +160,14 @@ class Membership(models.Model):
     # Leaving an alliance deactivates; the row stays so history keeps the name.
     is_active = models.BooleanField(default=True)
     joined_at = models.DateTimeField(default=timezone.now)
+    # Email preferences (the preferences page; one-click unsubscribe turns them off).
+    digest = models.CharField(
+        "progress digest",
+        max_length=10,
+        choices=DigestPreference.choices,
+        default=DigestPreference.DEFAULT,
+    )
+    reminders = models.BooleanField("meeting and roundtable reminders", default=True)
 
     objects = ScopedManager(alliance="alliance")
 
