@@ -326,11 +326,13 @@ def roundtable_postpone(
         )
     if starts_at is not None and ends_at is not None and ends_at <= starts_at:
         raise ValidationError("The new end must come after the new start.")
+    old_starts_at = roundtable.starts_at
     if roundtable.original_starts_at is None:
         roundtable.original_starts_at = roundtable.starts_at
     roundtable.starts_at, roundtable.ends_at = starts_at, ends_at
     roundtable.status = Roundtable.Status.SCHEDULED if starts_at else Roundtable.Status.POSTPONED
     _bump(roundtable)
+    _notify_change(roundtable, old_starts_at=old_starts_at)
     return roundtable
 
 
@@ -341,7 +343,16 @@ def roundtable_cancel(*, roundtable: Roundtable) -> Roundtable:
         raise ValidationError("This roundtable is already cancelled.")
     roundtable.status = Roundtable.Status.CANCELLED
     _bump(roundtable)
+    _notify_change(roundtable, old_starts_at=roundtable.starts_at)
     return roundtable
+
+
+def _notify_change(roundtable: Roundtable, *, old_starts_at) -> None:
+    # Imported here: the notices build calendars, and roundtables.calendars imports
+    # this module. Called inside the change's transaction, after the SEQUENCE rose.
+    from alliance.notifications.notices import roundtable_change_notify
+
+    roundtable_change_notify(roundtable=roundtable, old_starts_at=old_starts_at)
 
 
 @transaction.atomic

@@ -73,9 +73,12 @@ def registration_respond(
 
 
 def _change(meeting: Meeting, *, kind: str, by: User, old_starts_at, note: str = ""):
+    # Imported here: the notices build calendars, and sessions.calendars imports this module.
+    from alliance.notifications.notices import meeting_change_notify
+
     meeting.sequence += 1  # calendars replace the event they already have
     meeting.save()
-    return MeetingChange.objects.create(
+    change = MeetingChange.objects.create(
         alliance=meeting.alliance,
         meeting=meeting,
         kind=kind,
@@ -84,6 +87,9 @@ def _change(meeting: Meeting, *, kind: str, by: User, old_starts_at, note: str =
         note=note,
         changed_by=by,
     )
+    # In the change's transaction: the change and its notices commit together.
+    meeting_change_notify(change=change)
+    return change
 
 
 def _locked(meeting: Meeting) -> Meeting:

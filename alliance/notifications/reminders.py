@@ -1,0 +1,544 @@
+"""Reminders of meetings and roundtable webinars, and RSVP nudges, from database rows.
+
+A periodic job (`notifications.dispatch_reminders`, every 5 minutes) and the
+`dispatch_reminders` command call `reminders_dispatch` for each alliance,
+inside its scope. Nothing is scheduled ahead of time: every run asks which
+events are due a reminder *now*, so a run after downtime catches up, and an
+event that was cancelled, postponed or moved in the meantime simply no longer
+matches. After a long outage only the nearest passed offset goes out (a day
+before, not also the week-before reminder that is now stale).
+
+Exactly once comes from the outbox's unique (kind, object, recipient, key):
+the key names the offset and the start (`24h@20210315T1400Z`), so a second
+run, or a second worker at the same moment, adds nothing, while a
+rescheduled event gets fresh reminders for its new date. Workers split the
+events between them: each batch of event rows is claimed with
+SELECT … FOR UPDATE SKIP LOCKED.
+
+Rows are written in bulk, a fixed number of queries per batch of events
+whatever the number of registrants (a sweep over 10,000 registrations must
+stay cheap); `outbox.enqueue` would cost an insert and a savepoint per
+recipient. Each row is still rendered per recipient (their zone, their
+agenda, their unsubscribe link).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import zoneinfo
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache, cached_property, partial, reduce
+from operator import or_
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Count, Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from alliance.events import ScheduledEvent
+from alliance.models import Alliance, OutgoingEmail
+from alliance.notifications.branding import LOGO_CID, logo_attachment
+from alliance.notifications.outbox import enqueue_many, new_row, object_ref, render_message
+from alliance.notifications.unsubscribe import bulk_headers, unsubscribe_url
+from members.models import Membership, Role, Speaker, User
+from roundtables import calendars as roundtable_calendars
+from roundtables.models import Roundtable, RoundtableRegistration
+from roundtables.services import join_link_visible
+from sessions import calendars as meeting_calendars
+from sessions.models import AgendaItem, Guest, Meeting, Registration
+from sessions.selectors import times_for
+from sessions.services import AUDIENCE_ROLES, is_invited
+
+logger = logging.getLogger(__name__)
+
+# Events claimed (and locked) per transaction.
+BATCH_SIZE = 50
+TEMPLATE_REMINDER = "notifications/email/reminder"
+TEMPLATE_NUDGE = "notifications/email/rsvp_nudge"
+
+
+# What recipients read: shared with the change notices (notices.py)
+# ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class When:
+    """A date in the recipient's zone, and in the event's own zone when that differs."""
+
+    yours: str
+    at_event: str = ""
+
+
+def recipient_zone(user: User, alliance: Alliance) -> str:
+    return user.time_zone or alliance.time_zone
+
+
+def when_for(event: ScheduledEvent, zone: str) -> When | None:
+    """The event's span for a recipient in `zone`; None without a start."""
+    times = times_for(event, zone)
+    if times is None:
+        return None
+    if times.viewer:
+        return When(yours=times.viewer, at_event=times.event)
+    return When(yours=times.event)
+
+
+def moment_for(moment: datetime.datetime | None, *, zone: str, event_zone: str) -> When | None:
+    """One instant (an old start, when the join link appears) the same way."""
+    if moment is None:
+        return None
+
+    def text(name: str) -> str:
+        return f"{moment.astimezone(zoneinfo.ZoneInfo(name)):%A %-d %B %Y, %-I:%M %p %Z}"
+
+    yours, at_event = text(zone), text(event_zone)
+    return When(yours=yours, at_event="" if at_event == yours else at_event)
+
+
+def short_date(moment: datetime.datetime, zone: str) -> str:
+    """'Thursday 18 March', for subjects."""
+    return f"{moment.astimezone(zoneinfo.ZoneInfo(zone)):%A %-d %B}"
+
+
+def preferences_url(alliance: Alliance) -> str:
+    # unsubscribe.preferences_url's page, from the alliance: once per run, with
+    # no membership → alliance lookup per recipient.
+    return settings.SITE_BASE_URL + reverse("members:preferences", args=[alliance.slug])
+
+
+def agenda_for(meeting: Meeting, membership: Membership, zone: str) -> list[dict]:
+    """The agenda items this member's role attends, with times in `zone`.
+
+    Items without an audience of their own follow the meeting's, which a
+    registrant already passed at RSVP. Needs `agenda` prefetched.
+    """
+    tz = zoneinfo.ZoneInfo(zone)
+    items = []
+    for item in meeting.agenda.all():
+        roles = AUDIENCE_ROLES[item.audience] if item.audience else None
+        if roles is not None and membership.role not in roles | {Role.ALLIANCE_STAFF}:
+            continue
+        presenter = ""
+        if item.presenter_speaker_id:
+            presenter = item.presenter_speaker.name
+        elif item.presenter_member_id:
+            presenter = item.presenter_member.user.full_name
+        items.append(
+            {
+                "time": f"{item.starts_at.astimezone(tz):%-I:%M %p}" if item.starts_at else "",
+                "title": item.title,
+                "minutes": item.duration_minutes,
+                "presenter": presenter,
+                "audience": item.get_audience_display() if item.audience else "",
+            }
+        )
+    return items
+
+
+def meeting_attachment(meeting: Meeting, *, show_join_link: bool) -> dict | None:
+    """The meeting's .ics (its UID and current SEQUENCE); None without any date.
+
+    Needs `alliance`, `host_organization` and `guest_links__speaker` loaded.
+    """
+    if meeting_calendars.event_span(meeting) is None:
+        return None
+    content = meeting_calendars.calendar_for(
+        [meeting],
+        registered_ids={meeting.pk} if show_join_link else set(),
+        name=meeting.alliance.short_name,
+    )
+    return _ics(meeting, content, fallback="meeting")
+
+
+def roundtable_attachment(roundtable: Roundtable, *, show_join_link: bool) -> dict | None:
+    """The roundtable's .ics; needs `alliance` and `facilitators` loaded."""
+    if meeting_calendars.event_span(roundtable) is None:
+        return None
+    event = roundtable_calendars.roundtable_event(roundtable, show_join_link=show_join_link)
+    content = meeting_calendars.calendar_of([event], name=roundtable.alliance.short_name)
+    return _ics(roundtable, content, fallback="roundtable")
+
+
+def _ics(event: ScheduledEvent, content: bytes, *, fallback: str) -> dict:
+    name = slugify(event.title)[:60].strip("-") or fallback
+    return {"filename": f"{name}.ics", "content": content.decode(), "mimetype": "text/calendar"}
+
+
+def dinner_text(meeting: Meeting, zone: str) -> str:
+    if not meeting.dinner_at:
+        return ""
+    moment = moment_for(meeting.dinner_at, zone=zone, event_zone=meeting.time_zone)
+    return ", ".join(part for part in (moment.yours, meeting.dinner_place) if part)
+
+
+def speakers_text(speakers: Iterable[Speaker]) -> list[str]:
+    return [", ".join(part for part in (s.name, s.title, s.affiliation) if part) for s in speakers]
+
+
+# Dispatch
+# ------------------------------------------------------------------------------
+
+
+def reminders_dispatch(*, alliance: Alliance, now: datetime.datetime | None = None) -> int:
+    """Queue every reminder and RSVP nudge that is due; returns how many were queued.
+
+    Call inside the alliance's scope. Idempotent: a second run queues nothing.
+    """
+    return sum(reminders_dispatch_by_kind(alliance=alliance, now=now).values())
+
+
+def reminders_dispatch_by_kind(
+    *, alliance: Alliance, now: datetime.datetime | None = None
+) -> dict[str, int]:
+    """`reminders_dispatch`, counted per kind of message (for the command's report)."""
+    now = now or timezone.now()
+    plan = _Plan(alliance=alliance, now=now)
+    counts = Counter()
+    if plan.meeting_offsets:
+        counts += _in_batches(_due_meetings(plan), plan.meeting_messages, plan=plan)
+    if plan.roundtable_offsets:
+        counts += _in_batches(_due_roundtables(plan), plan.roundtable_messages, plan=plan)
+    if counts:
+        logger.info("Reminders for %s: %s", alliance.slug, dict(counts))
+    return dict(counts)
+
+
+def _offsets(hours) -> list[int]:
+    # Validated on save, but a JSON field can hold anything: ignore what is not an offset.
+    return sorted({h for h in hours or [] if isinstance(h, int) and h > 0})
+
+
+def nearest_offset(offsets: list[int], *, starts_at, now) -> int | None:
+    """The smallest offset that has passed: after downtime, only the nearest one goes out."""
+    passed = [hours for hours in offsets if now >= starts_at - datetime.timedelta(hours=hours)]
+    return min(passed) if passed else None
+
+
+def reminder_key(hours: int, starts_at: datetime.datetime) -> str:
+    return f"{hours}h@{starts_at.astimezone(datetime.UTC):%Y%m%dT%H%MZ}"
+
+
+def nudge_key(starts_at: datetime.datetime) -> str:
+    return f"rsvp@{starts_at.astimezone(datetime.UTC):%Y%m%dT%H%MZ}"
+
+
+def _upcoming(model, plan: _Plan, offsets: list[int]):
+    # Scheduled, still ahead, and inside the widest offset. Cancelled, postponed
+    # (with or without a new date pending) and past events never match.
+    return model.objects.filter(
+        alliance=plan.alliance,
+        status=ScheduledEvent.Status.SCHEDULED,
+        starts_at__gt=plan.now,
+        starts_at__lte=plan.now + datetime.timedelta(hours=max(offsets)),
+    )
+
+
+def _due_meetings(plan: _Plan):
+    return (
+        _upcoming(Meeting, plan, plan.meeting_offsets)
+        .select_related("alliance", "host_organization")
+        .prefetch_related(
+            # Every answer: attending ones get reminders, and any answer stops the nudge.
+            Prefetch(
+                "registrations",
+                queryset=Registration.objects.select_related("membership__user"),
+            ),
+            Prefetch(
+                "agenda",
+                queryset=AgendaItem.objects.select_related(
+                    "presenter_speaker", "presenter_member__user"
+                ).order_by("order", "pk"),
+            ),
+            Prefetch(
+                "guest_links",
+                queryset=Guest.objects.select_related("speaker").order_by("speaker__name"),
+            ),
+        )
+    )
+
+
+def _due_roundtables(plan: _Plan):
+    return (
+        _upcoming(Roundtable, plan, plan.roundtable_offsets)
+        .select_related("alliance")
+        .prefetch_related(
+            Prefetch(
+                "registrations",
+                queryset=RoundtableRegistration.objects.filter(
+                    status=RoundtableRegistration.Status.REGISTERED
+                ).select_related("membership__user"),
+            ),
+            Prefetch("facilitators", queryset=Speaker.objects.order_by("name")),
+        )
+    )
+
+
+def _in_batches(queryset, plan_batch: Callable, *, plan: _Plan) -> Counter:
+    """Claim events BATCH_SIZE at a time, skipping rows another worker holds, and
+    queue their messages in the same transaction."""
+    counts = Counter()
+    after = 0
+    while True:
+        with transaction.atomic():
+            events = list(
+                queryset.filter(pk__gt=after)
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")[:BATCH_SIZE]
+            )
+            if not events:
+                return counts
+            after = events[-1].pk
+            messages = plan_batch(events)
+            if messages:
+                counts += _queue(alliance=plan.alliance, messages=messages, logo=plan.logo)
+
+
+# What to send
+# ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Message:
+    """One message to queue; rendered only if it was not queued before."""
+
+    kind: str
+    about: models.Model
+    key: str
+    membership: Membership
+    template: str
+    context: Callable[[], dict]
+    attachment: Callable[[], dict | None] | None = None
+
+    @property
+    def recipient(self) -> str:
+        return self.membership.user.email.strip()
+
+    @property
+    def identity(self) -> tuple[str, str, str, str]:
+        return (self.kind, object_ref(self.about), self.recipient, self.key)
+
+
+def _wants_reminders(membership: Membership) -> bool:
+    return membership.is_active and membership.reminders and membership.user.is_active
+
+
+class _Plan:
+    """One run for one alliance: which messages each batch of events is due."""
+
+    def __init__(self, *, alliance: Alliance, now: datetime.datetime):
+        self.alliance, self.now = alliance, now
+        self.meeting_offsets = _offsets(alliance.meeting_reminder_hours)
+        self.roundtable_offsets = _offsets(alliance.roundtable_reminder_hours)
+        self.preferences_url = preferences_url(alliance)
+
+    @cached_property
+    def logo(self) -> dict | None:
+        # Read only when a run has something to send.
+        return logo_attachment(alliance=self.alliance)
+
+    def unanswered(self, meetings: list[Meeting]) -> list[Membership]:
+        """Members who take reminders and have not answered at least one of these
+        meetings: one query per batch, and none of the members who answered them all."""
+        return list(
+            Membership.objects.filter(
+                alliance=self.alliance, is_active=True, reminders=True, user__is_active=True
+            )
+            .annotate(
+                answered=Count(
+                    "registrations", filter=Q(registrations__meeting__in=[m.pk for m in meetings])
+                )
+            )
+            .filter(answered__lt=len(meetings))
+            .select_related("user")
+            .order_by("pk")
+        )
+
+    def zone(self, membership: Membership) -> str:
+        return recipient_zone(membership.user, self.alliance)
+
+    def context(self, event: ScheduledEvent, membership: Membership) -> dict:
+        zone = self.zone(membership)
+        return {
+            "alliance": self.alliance,
+            "member": membership.user,
+            "event": event,
+            "when": when_for(event, zone),
+            "subject_date": short_date(event.starts_at, zone),
+            "preferences_url": self.preferences_url,
+            "logo_cid": LOGO_CID if self.logo else None,
+            "unsubscribe_url": unsubscribe_url(membership, "reminders"),
+            "unsubscribe_label": "these reminders",
+        }
+
+    # Meetings
+
+    def meeting_messages(self, meetings: list[Meeting]) -> list[_Message]:
+        messages = []
+        unanswered = self.unanswered(meetings)
+        for meeting in meetings:
+            meeting.alliance = self.alliance
+            registrations = list(meeting.registrations.all())
+            hours = nearest_offset(self.meeting_offsets, starts_at=meeting.starts_at, now=self.now)
+            if hours is not None:
+                # Every recipient is an attending registrant: one calendar, join link in.
+                attachment = cache(partial(meeting_attachment, meeting, show_join_link=True))
+                messages += [
+                    self._meeting_reminder(meeting, registration, hours, attachment)
+                    for registration in registrations
+                    if registration.is_attending and _wants_reminders(registration.membership)
+                ]
+            # The nudge goes from the first (widest) offset on, so there is time to answer.
+            answered = {registration.membership_id for registration in registrations}
+            messages += [
+                self._nudge(meeting, membership)
+                for membership in unanswered
+                if membership.pk not in answered and is_invited(meeting, membership)
+            ]
+        return messages
+
+    def _meeting_reminder(self, meeting, registration, hours, attachment) -> _Message:
+        membership = registration.membership
+
+        def context():
+            zone = self.zone(membership)
+            return self.context(meeting, membership) | {
+                "is_meeting": True,
+                "response": registration.get_response_display(),
+                "location": meeting_calendars.event_location(meeting),
+                "agenda": agenda_for(meeting, membership, zone),
+                "agenda_zone": f"{meeting.starts_at.astimezone(zoneinfo.ZoneInfo(zone)):%Z}",
+                "dinner": dinner_text(meeting, zone),
+                "guests": speakers_text(link.speaker for link in meeting.guest_links.all()),
+                "join_url": meeting.join_url,
+                "url": meeting_calendars.meeting_page_url(meeting),
+            }
+
+        return _Message(
+            kind="meeting_reminder",
+            about=meeting,
+            key=reminder_key(hours, meeting.starts_at),
+            membership=membership,
+            template=TEMPLATE_REMINDER,
+            context=context,
+            attachment=attachment,
+        )
+
+    def _nudge(self, meeting: Meeting, membership: Membership) -> _Message:
+        def context():
+            return self.context(meeting, membership) | {
+                "location": meeting_calendars.event_location(meeting),
+                "guests": speakers_text(link.speaker for link in meeting.guest_links.all()),
+                "url": meeting_calendars.meeting_page_url(meeting),
+            }
+
+        # No calendar attached: they have not said they are coming.
+        return _Message(
+            kind="rsvp_nudge",
+            about=meeting,
+            key=nudge_key(meeting.starts_at),
+            membership=membership,
+            template=TEMPLATE_NUDGE,
+            context=context,
+        )
+
+    # Roundtables
+
+    def roundtable_messages(self, roundtables: list[Roundtable]) -> list[_Message]:
+        messages = []
+        for roundtable in roundtables:
+            roundtable.alliance = self.alliance
+            hours = nearest_offset(
+                self.roundtable_offsets, starts_at=roundtable.starts_at, now=self.now
+            )
+            if hours is None:
+                continue
+            attachments = {
+                show: cache(partial(roundtable_attachment, roundtable, show_join_link=show))
+                for show in (False, True)
+            }
+            messages += [
+                self._roundtable_reminder(roundtable, registration, hours, attachments)
+                for registration in roundtable.registrations.all()
+                if _wants_reminders(registration.membership)
+            ]
+        return messages
+
+    def _roundtable_reminder(self, roundtable, registration, hours, attachments) -> _Message:
+        membership = registration.membership
+        # Decided when the reminder is queued: the join link only once the
+        # alliance's lead time has begun; before that, when it appears.
+        show = join_link_visible(roundtable, registration, now=self.now)
+
+        def context():
+            opens = roundtable.join_link_opens_at() if roundtable.join_url and not show else None
+            zone = self.zone(membership)
+            return self.context(roundtable, membership) | {
+                "is_meeting": False,
+                "location": "Online (webinar)",
+                "facilitators": speakers_text(roundtable.facilitators.all()),
+                "join_url": roundtable.join_url if show else "",
+                "passcode": roundtable.passcode if show else "",
+                "join_opens": moment_for(opens, zone=zone, event_zone=roundtable.time_zone),
+                "url": roundtable_calendars.page_url(roundtable),
+            }
+
+        return _Message(
+            kind="roundtable_reminder",
+            about=roundtable,
+            key=reminder_key(hours, roundtable.starts_at),
+            membership=membership,
+            template=TEMPLATE_REMINDER,
+            context=context,
+            attachment=attachments[show],
+        )
+
+
+# Queueing in bulk
+# ------------------------------------------------------------------------------
+
+
+def _queue(*, alliance: Alliance, messages: list[_Message], logo: dict | None = None) -> Counter:
+    """Write the messages not queued before as outbox rows, in bulk; deliver after commit."""
+    if not messages:
+        return Counter()
+    topics = {(m.kind, object_ref(m.about), m.key) for m in messages}
+    topic_filter = reduce(or_, (Q(kind=kind, object_ref=ref, key=key) for kind, ref, key in topics))
+    existing = set(
+        OutgoingEmail.objects.filter(topic_filter, alliance=alliance).values_list(
+            "kind", "object_ref", "recipient", "key"
+        )
+    )
+    rows, wanted = [], set()
+    for message in messages:
+        identity = message.identity
+        if identity in existing or identity in wanted:
+            continue  # queued by an earlier run: not rendered again
+        wanted.add(identity)
+        rows.append(_row(alliance, message, logo))
+    created = enqueue_many(alliance=alliance, rows=rows)
+    return Counter(row.kind for row in created)
+
+
+def _row(alliance: Alliance, message: _Message, logo: dict | None) -> OutgoingEmail:
+    subject, text, html = render_message(template=message.template, context=message.context())
+    attachment = message.attachment() if message.attachment else None
+    return new_row(
+        alliance=alliance,
+        kind=message.kind,
+        about=message.about,
+        recipient=message.recipient,
+        key=message.key,
+        reply_to=alliance.contact_email,
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        headers=bulk_headers(
+            membership=message.membership, what="reminders", reply_to=alliance.contact_email
+        ),
+        attachments=[part for part in (attachment, logo) if part],
+    )
