@@ -1,11 +1,12 @@
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from .models import Alliance, Notice, OutgoingEmail, ProgramYear, Publication, Resource
 from .notifications import outbox
+from .notifications.preview import email_preview_response
 from .tenancy.admin import SuperuserOnlyAdmin, TenantAdmin
 
 
@@ -61,14 +62,6 @@ class PublicationAdmin(TenantAdmin, admin.ModelAdmin):
 
 # The outbox
 # ------------------------------------------------------------------------------
-
-# The preview is the email's own HTML, served alone: `sandbox` (without
-# allow-scripts) gives it an opaque origin and runs no script, whatever the
-# body holds; only inline styles and images render, and only our admin may frame it.
-EMAIL_PREVIEW_CSP = (
-    "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; "
-    "font-src https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
-)
 
 
 @admin.register(OutgoingEmail)
@@ -128,11 +121,7 @@ class OutgoingEmailAdmin(TenantAdmin, admin.ModelAdmin):
         email = self.get_object(request, unquote(object_id))
         if email is None or not self.has_view_permission(request, email):
             raise Http404
-        response = HttpResponse(email.html_body, content_type="text/html; charset=utf-8")
-        # Set here, so django-csp and the clickjacking middleware leave them alone.
-        response["Content-Security-Policy"] = EMAIL_PREVIEW_CSP
-        response["X-Frame-Options"] = "SAMEORIGIN"
-        return response
+        return email_preview_response(email.html_body, email.attachments)
 
     @admin.display(description="HTML part")
     def html_preview(self, email):

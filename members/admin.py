@@ -1,6 +1,15 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django_scopes import scope
 
+from alliance.notifications.digests import preview_digest
+from alliance.notifications.preview import email_preview_response
 from alliance.tenancy.admin import SuperuserOnlyAdmin, TenantAdmin
 
 from . import services
@@ -44,6 +53,67 @@ class MembershipAdmin(TenantAdmin, AllianceImportExportMixin, admin.ModelAdmin):
     list_select_related = ["user", "organization"]
     search_fields = ["user__full_name", "user__email", "organization__name"]
     actions = ["deactivate"]
+    readonly_fields = ["digest_preview_link"]
+
+    # The progress digest preview: what the member would get if it went out now.
+    # GET only, and nothing is queued.
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/digest/",
+                self.admin_site.admin_view(self.digest_preview_view),
+                name="members_membership_digest_preview",
+            ),
+            path(
+                "<path:object_id>/digest/html/",
+                self.admin_site.admin_view(self.digest_preview_html_view),
+                name="members_membership_digest_preview_html",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="progress digest")
+    def digest_preview_link(self, membership):
+        if membership.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}">Preview the digest as it would be sent now</a>',
+            reverse("admin:members_membership_digest_preview", args=[membership.pk]),
+        )
+
+    def _digest_preview(self, request, object_id):
+        # get_object goes through TenantAdmin's queryset: another alliance's member is None.
+        membership = self.get_object(request, unquote(object_id))
+        if membership is None or not self.has_view_permission(request, membership):
+            raise Http404
+        with scope(alliance=membership.alliance):
+            return preview_digest(membership=membership, now=timezone.now())
+
+    def digest_preview_view(self, request, object_id):
+        preview = self._digest_preview(request, object_id)
+        membership = preview.membership
+        return TemplateResponse(
+            request,
+            "admin/notifications/digest_preview.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Progress digest of {membership.user}",
+                "opts": self.model._meta,
+                "membership": membership,
+                "preview": preview,
+                "since": timezone.localtime(
+                    preview.digest.since, timezone.get_current_timezone()
+                ).strftime("%Y-%m-%d %H:%M %Z"),
+                "html_url": reverse(
+                    "admin:members_membership_digest_preview_html", args=[membership.pk]
+                ),
+            },
+        )
+
+    def digest_preview_html_view(self, request, object_id):
+        preview = self._digest_preview(request, object_id)
+        return email_preview_response(preview.message["html_body"], preview.message["attachments"])
 
     @admin.action(
         description="Deactivate (leaves the alliance; history is kept)", permissions=["change"]

@@ -1,0 +1,1126 @@
+"""Progress digests: who gets one, when, and what it says (docs/email-and-tasks.md).
+
+* **Who**: active members of an active user whose preference is weekly or
+  monthly, and CEOs left on "default" while the alliance's cadence is not off.
+* **When**: a period is a week (ISO, in the alliance's zone) or a calendar
+  month. Its digest is due from the alliance's weekday or day of the month at
+  `digest_hour` local time for CATCH_UP (a day), so an hourly job that missed
+  the hour (downtime) catches up; later than that the period's digest is not
+  sent. One outbox row per member and period: kind "digest", about the
+  membership, key "weekly:2026-W47" or "monthly:2026-11" — a second run in the
+  same period finds the row and queues nothing.
+* **What**, per member: for each active workgroup their organization takes part
+  in, each measure's pooled value beside their organization's latest value, the
+  aim's progress from its frozen baseline, run-chart signals that are new since
+  their last digest, and the closed periods their organization has not
+  reported; their organization's goals; the meetings (of an audience they are
+  in) and roundtables of the next 60 days with their RSVP; roundtable recordings
+  and collective-voice publications added since their last digest.
+* **Since** is the creation of the member's previous digest that was not
+  failed or withheld, but never before the start of the previous period: news
+  is at most about two periods old, even after a long pause.
+* **Nothing new** (no row is queued): no new signal, no reading entered or
+  corrected in their workgroups' measures or their goals' measures, no new
+  recording or publication, and no upcoming event that was added or changed
+  since, or that starts before the next digest is due. Missing periods alone
+  do not make a digest: they would repeat every period until reported.
+
+Queries do not grow with the number of recipients. What every member of the
+alliance shares (workgroups, measures, readings, events, publications) is
+loaded once per run by `load_feed` (6 queries); then each batch of up to
+BATCH_SIZE members costs 5 queries to build (the page of members, their
+digest history, their organizations' goals, their meeting and roundtable
+registrations) and one INSERT to queue. Pooled values, run charts and progress
+are computed in Python by workgroups.selectors.summarize (once per measure, not
+per member) and each digest is rendered from plain values.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import logging
+import re
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from email.headerregistry import Address
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import dateformat
+from django.utils.safestring import mark_safe
+
+from alliance.models import Alliance, OutgoingEmail, Publication
+from alliance.notifications import outbox
+from alliance.notifications.branding import LOGO_CID, logo_attachment
+from alliance.notifications.unsubscribe import bulk_headers
+from members.models import DigestPreference, Membership, Role
+from roundtables.models import Roundtable, RoundtableRegistration
+from sessions.models import Meeting, Registration
+from sessions.selectors import times_for
+from sessions.services import is_invited
+from workgroups.models import Goal, Measure, Participation, Reading, Workgroup
+from workgroups.periods import last_closed_period, period_label
+from workgroups.pooling import Observation, organization_value, pool
+from workgroups.pooling import progress as progress_toward
+from workgroups.selectors import MeasureSummary, chart_periods, summarize
+
+logger = logging.getLogger(__name__)
+_BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
+
+KIND = "digest"
+TEMPLATE_DIR = "notifications/email"
+TEMPLATE = f"{TEMPLATE_DIR}/digest"
+BATCH_SIZE = 500
+UPCOMING_DAYS = 60
+Cadence = Alliance.DigestCadence
+CADENCES = (Cadence.WEEKLY, Cadence.MONTHLY)
+# A digest that never reached the member does not count as their last one.
+DELIVERED_OR_ON_ITS_WAY = (
+    OutgoingEmail.Status.QUEUED,
+    OutgoingEmail.Status.SENDING,
+    OutgoingEmail.Status.SENT,
+)
+# The hourly job sends a period's digests from its scheduled hour until this
+# much later: a run missed (downtime) is made up by the next one. Not longer:
+# members skipped for having nothing new are looked at again on every run in
+# the window, and a digest should not turn up days after its day.
+CATCH_UP = datetime.timedelta(hours=24)
+
+
+# When
+# ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestPeriod:
+    cadence: str
+    key: str  # the outbox key: "weekly:2026-W47", "monthly:2026-11"
+    label: str  # "week of 16 November 2026", "November 2026"
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    scheduled_at: datetime.datetime  # due from here, for CATCH_UP
+    previous_starts_at: datetime.datetime
+    next_scheduled_at: datetime.datetime
+
+    @property
+    def catch_up_until(self) -> datetime.datetime:
+        return min(self.scheduled_at + CATCH_UP, self.ends_at)
+
+
+def digest_period(*, alliance: Alliance, cadence: str, now: datetime.datetime) -> DigestPeriod:
+    """The week or month containing `now` in the alliance's zone, and its schedule."""
+    zone = zoneinfo.ZoneInfo(alliance.time_zone)
+    today = now.astimezone(zone).date()
+    if cadence == Cadence.WEEKLY:
+        start = today - datetime.timedelta(days=today.weekday())
+        following, previous = (start + datetime.timedelta(days=d) for d in (7, -7))
+        offset = datetime.timedelta(days=alliance.digest_weekday)
+        scheduled, next_scheduled = start + offset, following + offset
+        year, week, _ = start.isocalendar()
+        key = f"weekly:{year}-W{week:02d}"
+        label = f"week of {dateformat.format(start, 'j F Y')}"
+    elif cadence == Cadence.MONTHLY:
+        start = today.replace(day=1)
+        following = (start + datetime.timedelta(days=31)).replace(day=1)
+        previous = (start - datetime.timedelta(days=1)).replace(day=1)
+        scheduled = start.replace(day=alliance.digest_day_of_month)
+        next_scheduled = following.replace(day=alliance.digest_day_of_month)
+        key = f"monthly:{start:%Y-%m}"
+        label = dateformat.format(start, "F Y")
+    else:
+        raise ValueError(f"No digest period for cadence {cadence!r}.")
+
+    def at(day: datetime.date, hour: int = 0) -> datetime.datetime:
+        return datetime.datetime.combine(day, datetime.time(hour), tzinfo=zone)
+
+    return DigestPeriod(
+        cadence=cadence,
+        key=key,
+        label=label,
+        starts_at=at(start),
+        ends_at=at(following),
+        scheduled_at=at(scheduled, alliance.digest_hour),
+        previous_starts_at=at(previous),
+        next_scheduled_at=at(next_scheduled, alliance.digest_hour),
+    )
+
+
+def due_periods(
+    *, alliance: Alliance, now: datetime.datetime, force: bool = False
+) -> list[DigestPeriod]:
+    """The current week and month if their digest is due; with `force`, whatever
+    the schedule."""
+    periods = [digest_period(alliance=alliance, cadence=c, now=now) for c in CADENCES]
+    return [p for p in periods if force or p.scheduled_at <= now < p.catch_up_until]
+
+
+def effective_cadence(*, membership: Membership, alliance: Alliance) -> str | None:
+    """Weekly, monthly or None: the member's choice, else the alliance's for CEOs."""
+    if membership.digest in (DigestPreference.WEEKLY, DigestPreference.MONTHLY):
+        return membership.digest
+    if (
+        membership.digest == DigestPreference.DEFAULT
+        and membership.role == Role.CEO
+        and alliance.digest_cadence != Cadence.OFF
+    ):
+        return alliance.digest_cadence
+    return None
+
+
+# Who
+# ------------------------------------------------------------------------------
+
+
+def recipients(
+    *, alliance: Alliance, period: DigestPeriod, subscribed_only: bool = True
+) -> QuerySet[Membership]:
+    """Active members who get this period's cadence, by pk: page it (`[:BATCH_SIZE]`
+    after the last pk); `with_digest_history` then leaves out those who already
+    have this period's digest."""
+    members = Membership.objects.filter(
+        alliance=alliance, is_active=True, user__is_active=True
+    ).select_related("user", "organization")
+    if subscribed_only:
+        wanted = Q(digest=period.cadence)
+        if alliance.digest_cadence == period.cadence:
+            wanted |= Q(digest=DigestPreference.DEFAULT, role=Role.CEO)
+        members = members.filter(wanted)
+    return members.order_by("pk")
+
+
+def with_digest_history(
+    *,
+    alliance: Alliance,
+    period: DigestPeriod,
+    memberships: list[Membership],
+    unsent_only: bool = True,
+) -> list[Membership]:
+    """The page's members with `last_digest_at` (their previous digest's creation),
+    without those who have this period's digest (unless not `unsent_only`).
+
+    One query for the whole page, by the outbox's unique (kind, object_ref, …)
+    index. (Asked per member in a correlated subquery, SQLite scanned the
+    alliance's whole outbox for each one.)
+    """
+    refs = {outbox.object_ref(m): m.pk for m in memberships}
+    rows = (
+        OutgoingEmail.objects.filter(alliance=alliance, kind=KIND, object_ref__in=list(refs))
+        .order_by()
+        .values("object_ref")
+        .annotate(
+            last=Max(
+                "created_at",
+                filter=Q(status__in=DELIVERED_OR_ON_ITS_WAY) & ~Q(key=period.key),
+            ),
+            sent=Count("pk", filter=Q(key=period.key)),
+        )
+        .values_list("object_ref", "last", "sent")
+    )
+    history = {refs[ref]: (last, bool(sent)) for ref, last, sent in rows}
+    members = []
+    for membership in memberships:
+        membership.last_digest_at, sent = history.get(membership.pk, (None, False))
+        if not (sent and unsent_only):
+            members.append(membership)
+    return members
+
+
+def digest_recipients(
+    *, alliance: Alliance, now: datetime.datetime, force: bool = False
+) -> list[tuple[DigestPeriod, Membership]]:
+    """Everyone due a digest at `now` (and not yet sent it), with the period.
+
+    For a look at the list; sending pages through `recipients` in batches.
+    """
+    return [
+        (period, membership)
+        for period in due_periods(alliance=alliance, now=now, force=force)
+        for membership in with_digest_history(
+            alliance=alliance,
+            period=period,
+            memberships=list(recipients(alliance=alliance, period=period)),
+        )
+    ]
+
+
+# The alliance's shared data, loaded once per run
+# ------------------------------------------------------------------------------
+
+
+@dataclass
+class MeasureData:
+    measure: Measure
+    url: str
+    observations: list[Observation]
+    # (entered_at, observation), oldest first: the series as it stood at a moment.
+    entered: list[tuple[datetime.datetime, Observation]]
+    entered_times: list[datetime.datetime]
+    changed_at: datetime.datetime | None  # the newest reading's entry or correction
+    summary: MeasureSummary | None = None
+    latest_own: dict[int, tuple[datetime.date, Decimal]] = field(default_factory=dict)
+    missing: dict[int, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class WorkgroupData:
+    workgroup: Workgroup
+    url: str
+    expected: dict[int, datetime.date] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    measures: list[MeasureData] = field(default_factory=list)
+
+
+@dataclass
+class Feed:
+    """Everything a digest shows that does not depend on who reads it."""
+
+    alliance: Alliance
+    now: datetime.datetime
+    today: datetime.date  # in the alliance's zone
+    since_floor: datetime.datetime
+    workgroups: dict[int, WorkgroupData]
+    workgroups_of: dict[int, list[WorkgroupData]]  # by organization
+    measures: dict[int, MeasureData]
+    meetings: list[Meeting]
+    roundtables: list[Roundtable]  # upcoming
+    recordings: list[Roundtable]  # recording added or changed since the floor
+    publications: list[Publication]
+    urls: dict[str, str]
+    logo: dict | None  # the inline attachment, or None: the name alone
+    from_email: str
+    _signal_cache: dict = field(default_factory=dict)
+    # Pieces shown to many members, built and rendered once (see `_fragments`).
+    _fragments: dict = field(default_factory=dict)
+
+
+def load_feed(
+    *, alliance: Alliance, now: datetime.datetime, since_floor: datetime.datetime
+) -> Feed:
+    """Workgroups, measures, readings, events, recordings, publications: 6 queries."""
+    zone = zoneinfo.ZoneInfo(alliance.time_zone)
+    today = now.astimezone(zone).date()
+    horizon = now + datetime.timedelta(days=UPCOMING_DAYS)
+    slug = alliance.slug
+
+    workgroups: dict[int, WorkgroupData] = {}
+    workgroups_of: dict[int, list[WorkgroupData]] = defaultdict(list)
+    participations = (
+        Participation.objects.filter(
+            workgroup__alliance=alliance, workgroup__status=Workgroup.Status.ACTIVE
+        )
+        .select_related("workgroup__program_year", "organization")
+        .order_by("workgroup__name", "workgroup_id", "organization_id")
+    )
+    for participation in participations:
+        workgroup = participation.workgroup
+        data = workgroups.get(workgroup.pk)
+        if data is None:
+            data = workgroups[workgroup.pk] = WorkgroupData(
+                workgroup=workgroup,
+                url=_url("workgroups:detail", slug, workgroup_slug=workgroup.slug),
+            )
+        data.expected[participation.organization_id] = participation.joined_on
+        data.names[participation.organization_id] = participation.organization.name
+        workgroups_of[participation.organization_id].append(data)
+
+    # Workgroup measures, and goals' own measures (no workgroup, or any measure a goal uses).
+    measure_rows = (
+        Measure.objects.filter(alliance=alliance)
+        .filter(
+            Q(workgroup_id__in=list(workgroups))
+            | Q(workgroup__isnull=True)
+            | Exists(Goal.objects.filter(alliance=alliance, measure=OuterRef("pk")))
+        )
+        .select_related("aim", "workgroup__program_year")
+        .order_by("name", "pk")
+    )
+    measures: dict[int, MeasureData] = {}
+    for measure in measure_rows:
+        if measure.workgroup_id in workgroups:
+            # The same workgroup object the participations loaded.
+            measure.workgroup = workgroups[measure.workgroup_id].workgroup
+        measures[measure.pk] = MeasureData(
+            measure=measure,
+            url=_url("workgroups:measure", slug, measure_id=measure.pk),
+            observations=[],
+            entered=[],
+            entered_times=[],
+            changed_at=None,
+        )
+        if measure.workgroup_id in workgroups:
+            workgroups[measure.workgroup_id].measures.append(measures[measure.pk])
+
+    # As things stood at `now`: a staff preview or a test may look at another moment.
+    readings = Reading.objects.filter(
+        alliance=alliance, measure_id__in=list(measures), entered_at__lte=now
+    ).values_list(
+        "measure_id",
+        "organization_id",
+        "period_start",
+        "numerator",
+        "denominator",
+        "achieved",
+        "entered_at",
+        "updated_at",
+    )
+    # Streamed: at 10,000 organizations the raw rows would double the feed's memory.
+    for (
+        measure_id,
+        org,
+        period,
+        numerator,
+        denominator,
+        achieved,
+        entered,
+        updated,
+    ) in readings.iterator(chunk_size=2000):
+        data = measures[measure_id]
+        observation = Observation(org, period, numerator, denominator, achieved)
+        data.observations.append(observation)
+        data.entered.append((entered, observation))
+        changed = max(entered, updated)
+        if data.changed_at is None or changed > data.changed_at:
+            data.changed_at = changed
+    for data in measures.values():
+        data.entered.sort(key=lambda pair: pair[0])
+        data.entered_times = [entered for entered, _ in data.entered]
+
+    for workgroup in workgroups.values():
+        _summarize_workgroup(workgroup, alliance=alliance, today=today)
+
+    meetings = list(
+        Meeting.objects.filter(
+            alliance=alliance,
+            status=Meeting.Status.SCHEDULED,
+            starts_at__gte=now,
+            starts_at__lt=horizon,
+        ).order_by("starts_at", "pk")
+    )
+    roundtables, recordings = [], []
+    for roundtable in (
+        Roundtable.objects.filter(alliance=alliance)
+        .filter(
+            Q(status=Roundtable.Status.SCHEDULED, starts_at__gte=now, starts_at__lt=horizon)
+            | (~Q(recording_url="") & Q(updated_at__gte=since_floor, updated_at__lte=now))
+        )
+        .order_by("starts_at", "pk")
+    ):
+        if roundtable.recording_url and since_floor <= roundtable.updated_at <= now:
+            recordings.append(roundtable)
+        if (
+            roundtable.status == Roundtable.Status.SCHEDULED
+            and roundtable.starts_at
+            and (now <= roundtable.starts_at < horizon)
+        ):
+            roundtables.append(roundtable)
+    publications = list(
+        Publication.objects.filter(
+            alliance=alliance, created_at__gte=since_floor, created_at__lte=now
+        ).order_by("-published_on", "-pk")
+    )
+    return Feed(
+        alliance=alliance,
+        now=now,
+        today=today,
+        since_floor=since_floor,
+        workgroups=workgroups,
+        workgroups_of=dict(workgroups_of),
+        measures=measures,
+        meetings=meetings,
+        roundtables=roundtables,
+        recordings=recordings,
+        publications=publications,
+        urls=_portal_urls(alliance, meetings=meetings, roundtables=roundtables + recordings),
+        logo=logo_attachment(alliance=alliance),
+        from_email=_from_email(alliance),
+    )
+
+
+def _summarize_workgroup(workgroup: WorkgroupData, *, alliance: Alliance, today) -> None:
+    """Pooled series, run chart and aim progress of each measure, once for everyone."""
+    if not workgroup.measures:
+        return
+    summaries = summarize(
+        [m.measure for m in workgroup.measures],
+        alliance=alliance,
+        expected=workgroup.expected,
+        names=workgroup.names,
+        viewer_organization_id=None,
+        observations={m.measure.pk: m.observations for m in workgroup.measures},
+        today=today,
+    )
+    for data, summary in zip(workgroup.measures, summaries, strict=True):
+        data.summary = summary
+        measure = data.measure
+        for observation in data.observations:
+            value = organization_value(measure.kind, measure.scale, observation)
+            if value is None:
+                continue
+            known = data.latest_own.get(observation.organization_id)
+            if known is None or observation.period > known[0]:
+                data.latest_own[observation.organization_id] = (observation.period, value)
+        for point in summary.points:
+            for org in point.missing:
+                data.missing.setdefault(org, []).append(period_label(point.period, measure.period))
+
+
+def _url(name: str, slug: str, **kwargs) -> str:
+    return settings.SITE_BASE_URL + reverse(name, kwargs={"alliance_slug": slug, **kwargs})
+
+
+def _portal_urls(alliance: Alliance, *, meetings, roundtables) -> dict[str, str]:
+    slug = alliance.slug
+    urls = {
+        "home": _url("alliance_home", slug),
+        "schedule": _url("meetings:schedule", slug),
+        "voice": _url("voice:list", slug),
+        "my_organization": _url("workgroups:my_organization", slug),
+    }
+    try:
+        # unsubscribe.preferences_url(membership), once for the whole alliance.
+        urls["preferences"] = _url("members:preferences", slug)
+    except NoReverseMatch:
+        urls["preferences"] = ""
+    for meeting in meetings:
+        urls[f"meeting:{meeting.pk}"] = _url("meetings:detail", slug, meeting_id=meeting.pk)
+    for roundtable in roundtables:
+        urls[f"roundtable:{roundtable.pk}"] = _url(
+            "roundtables:detail", slug, roundtable_id=roundtable.pk
+        )
+    return urls
+
+
+# What, per member
+# ------------------------------------------------------------------------------
+
+
+@dataclass
+class Digest:
+    membership: Membership
+    period: DigestPeriod
+    since: datetime.datetime
+    workgroups: list[dict]
+    goals: list[dict]
+    events: list[dict]
+    recordings: list[dict]
+    publications: list[dict]
+    new_readings: bool
+
+    @property
+    def new_signal_count(self) -> int:
+        return sum(len(m["new_signals"]) for w in self.workgroups for m in w["measures"])
+
+    @property
+    def summary(self) -> str:
+        """One line for the inbox preview: "2 new signals · 3 events in the next 60 days"."""
+
+        def count(number: int, thing: str) -> str:
+            return f"{number} {thing}{'' if number == 1 else 's'}"
+
+        parts = []
+        if self.new_signal_count:
+            parts.append(count(self.new_signal_count, "new signal"))
+        if self.events:
+            parts.append(f"{count(len(self.events), 'event')} in the next {UPCOMING_DAYS} days")
+        if self.recordings:
+            parts.append(count(len(self.recordings), "new recording"))
+        if self.publications:
+            parts.append(count(len(self.publications), "new publication"))
+        return " · ".join(parts) or "Your organization's progress"
+
+    @property
+    def has_news(self) -> bool:
+        return bool(
+            self.new_signal_count
+            or self.new_readings
+            or self.recordings
+            or self.publications
+            or any(event["is_news"] for event in self.events)
+        )
+
+
+def build_batch(
+    *,
+    feed: Feed,
+    period: DigestPeriod,
+    memberships: list[Membership],
+) -> list[Digest]:
+    """The digests of a page of members (from `with_digest_history`): 3 queries
+    whatever its size — their organizations' goals, their meeting and
+    roundtable registrations —, then Python only."""
+    if not memberships:
+        return []
+    alliance = feed.alliance
+    for membership in memberships:
+        membership.alliance = alliance  # loaded once; helpers may look at it
+    ids = [m.pk for m in memberships]
+    organizations = {m.organization_id for m in memberships if m.organization_id}
+
+    goals_by_org: dict[int, list[Goal]] = defaultdict(list)
+    goals = (
+        Goal.objects.filter(alliance=alliance, goal_set__organization_id__in=organizations)
+        .select_related("goal_set__program_year")
+        .order_by("goal_set__organization_id", "-goal_set__program_year__starts_on", "order", "pk")
+    )
+    for goal in goals:
+        listed = goals_by_org[goal.goal_set.organization_id]
+        # Only the latest program year's set.
+        if not listed or listed[0].goal_set.program_year_id == goal.goal_set.program_year_id:
+            listed.append(goal)
+
+    responses: dict[tuple[int, int], str] = {}
+    if feed.meetings:
+        for meeting_id, membership_id, response in (
+            Registration.objects.filter(
+                alliance=alliance,
+                membership_id__in=ids,
+                meeting_id__in=[m.pk for m in feed.meetings],
+            )
+            .order_by()
+            .values_list("meeting_id", "membership_id", "response")
+        ):
+            responses[meeting_id, membership_id] = response
+    seats: dict[tuple[int, int], str] = {}
+    if feed.roundtables:
+        for roundtable_id, membership_id, status in (
+            RoundtableRegistration.objects.filter(
+                alliance=alliance,
+                membership_id__in=ids,
+                roundtable_id__in=[r.pk for r in feed.roundtables],
+            )
+            .exclude(status=RoundtableRegistration.Status.CANCELLED)
+            .order_by()
+            .values_list("roundtable_id", "membership_id", "status")
+        ):
+            seats[roundtable_id, membership_id] = status
+
+    return [
+        _digest(
+            feed,
+            period,
+            membership,
+            goals=goals_by_org.get(membership.organization_id, []),
+            responses=responses,
+            seats=seats,
+        )
+        for membership in memberships
+    ]
+
+
+def _since(membership: Membership, period: DigestPeriod) -> datetime.datetime:
+    last = membership.last_digest_at
+    return max(last, period.previous_starts_at) if last else period.previous_starts_at
+
+
+def _digest(feed: Feed, period, membership, *, goals, responses, seats) -> Digest:
+    since = _since(membership, period)
+    org = membership.organization_id
+    workgroups = [
+        _workgroup_section(feed, workgroup, org, since)
+        for workgroup in feed.workgroups_of.get(org, [])
+    ]
+    goal_rows = [_goal_row(feed, goal, org) for goal in goals]
+    new_readings = any(
+        data.changed_at and data.changed_at > since
+        for data in (
+            *(m for w in feed.workgroups_of.get(org, []) for m in w.measures),
+            *(feed.measures[g.measure_id] for g in goals if g.measure_id in feed.measures),
+        )
+    )
+    return Digest(
+        membership=membership,
+        period=period,
+        since=since,
+        workgroups=workgroups,
+        goals=goal_rows,
+        events=_events(feed, period, membership, since, responses=responses, seats=seats),
+        recordings=[_recording(feed, r) for r in feed.recordings if r.updated_at > since],
+        publications=[_publication(feed, p) for p in feed.publications if p.created_at > since],
+        new_readings=new_readings,
+    )
+
+
+def _recording(feed: Feed, roundtable: Roundtable) -> dict:
+    return _cached(
+        feed,
+        ("recording", roundtable.pk),
+        lambda: {
+            "pk": roundtable.pk,
+            "title": roundtable.title,
+            "url": feed.urls[f"roundtable:{roundtable.pk}"],
+            "when": _date(roundtable.starts_at, feed),
+        },
+    )
+
+
+def _publication(feed: Feed, publication: Publication) -> dict:
+    # Only a web link goes in the email; a file is on the members' page.
+    url = publication.url
+    return _cached(
+        feed,
+        ("publication", publication.pk),
+        lambda: {
+            "pk": publication.pk,
+            "title": publication.title,
+            "kind": publication.get_kind_display(),
+            "venue": publication.venue,
+            "date": dateformat.format(publication.published_on, "j F Y"),
+            "url": url if url.startswith(("https://", "http://")) else feed.urls["voice"],
+        },
+    )
+
+
+def _news(feed: Feed, digest: Digest) -> dict:
+    """The recordings and publications block: the same for everyone with the same news."""
+    key = (
+        "news",
+        tuple(r["pk"] for r in digest.recordings),
+        tuple(p["pk"] for p in digest.publications),
+    )
+    return _cached(
+        feed,
+        key,
+        lambda: _fragments(
+            feed,
+            "digest_news",
+            {"recordings": digest.recordings, "publications": digest.publications},
+        ),
+    )
+
+
+def _cached(feed: Feed, key, make):
+    if key not in feed._fragments:
+        feed._fragments[key] = make()
+    return feed._fragments[key]
+
+
+def _workgroup_section(feed: Feed, workgroup: WorkgroupData, org: int, since) -> dict:
+    return {
+        "name": workgroup.workgroup.name,
+        "url": workgroup.url,
+        "measures": [
+            _measure_row(feed, workgroup, data, org, since) for data in workgroup.measures
+        ],
+    }
+
+
+def _measure_row(feed: Feed, workgroup: WorkgroupData, data: MeasureData, org: int, since) -> dict:
+    measure = data.measure
+    own = data.latest_own.get(org)
+    return {
+        **_measure_shared(feed, data),
+        "own": _number(own[1], measure) if own else None,
+        "own_period": period_label(own[0], measure.period) if own else "",
+        "missing": data.missing.get(org, []),
+        "new_signals": _new_signals(feed, workgroup, data, since),
+    }
+
+
+def _measure_shared(feed: Feed, data: MeasureData) -> dict:
+    """What a measure shows everyone (pooled value, aim), rendered once per run."""
+    key = ("measure", data.measure.pk)
+    if key in feed._fragments:
+        return feed._fragments[key]
+    measure, summary = data.measure, data.summary
+    latest = summary.latest
+    aim = summary.aims[0] if summary.aims else None
+    shared = {
+        "name": measure.name,
+        "unit": measure.unit,
+        "url": data.url,
+        "direction": measure.get_direction_display(),
+        "pooled": _number(latest.value, measure) if latest else None,
+        "pooled_period": period_label(latest.period, measure.period) if latest else "",
+        "pooled_reporting": len(latest.reporting) if latest else 0,
+        "aim": None,
+    }
+    if aim is not None:
+        progress = aim.progress
+        baseline = _number(aim.aim.baseline_value, measure)
+        target = _number(aim.aim.target, measure)
+        shared["aim"] = {
+            "statement": aim.aim.statement,
+            "baseline": baseline,
+            "target": target,
+            "due": dateformat.format(aim.aim.due_on, "j F Y"),
+            "percent": progress.percent,
+            "bar": progress.bar_percent,
+            "rest": 100 - progress.bar_percent,
+            "bar_text": _bar_text(progress.bar_percent),
+            "expected": round(progress.expected_share * 100),
+            "pace": "on pace" if progress.on_pace else "behind pace",
+            "words": _progress_words(progress.percent, baseline=baseline, target=target),
+        }
+    shared.update(_fragments(feed, "digest_measure", {"m": shared}, parts=("head", "tail")))
+    feed._fragments[key] = shared
+    return shared
+
+
+def _progress_words(percent: int | None, *, baseline: str, target: str) -> str:
+    if percent is None:
+        return f"No pooled value yet (baseline {baseline}, target {target})"
+    if percent >= 100:
+        return f"Target reached: {percent}% of the way from the baseline {baseline} to {target}"
+    if percent >= 0:
+        return f"{percent}% of the way from the baseline {baseline} to the target {target}"
+    return f"Further from the target than at the baseline ({baseline}; target {target})"
+
+
+def _goal_words(percent: int | None) -> str:
+    if percent is None:
+        return "No value yet"
+    if percent < 0:
+        return "Further from the theoretical limit than at the baseline"
+    return f"{percent}% of the way from the baseline to the theoretical limit"
+
+
+def _fragments(feed: Feed, name: str, context: dict, *, parts=None) -> dict:
+    """`name`.html and .txt rendered once, for every digest that shows them:
+    {"html": …, "text": …}, or with `parts`, each a dict of the parts by name.
+
+    Rendering the shared pieces once (not once per member) is most of what
+    keeps a batch fast. HTML is escaped here; the result is safe to insert.
+    """
+    context = {"alliance": feed.alliance, **context}
+    rendered = {}
+    for suffix, kind in (("html", "html"), ("txt", "text")):
+        template = f"{TEMPLATE_DIR}/{name}.{suffix}"
+
+        def render(part, template=template, kind=kind):
+            output = render_to_string(template, {**context, "part": part})
+            # The digest's own text template decides where lines end.
+            return mark_safe(output.rstrip("\n") if kind == "text" else output)  # noqa: S308
+
+        rendered[kind] = render("") if parts is None else {part: render(part) for part in parts}
+    return rendered
+
+
+def _new_signals(feed: Feed, workgroup: WorkgroupData, data: MeasureData, since) -> list[str]:
+    """Signals on the chart now that were not on it when the last digest went out."""
+    signals = data.summary.analysis.signals
+    if not signals:
+        return []
+    before = _signals_at(feed, workgroup, data, since)
+    return [s.description for s in signals if (s.rule, s.periods[0]) not in before]
+
+
+def _signals_at(feed: Feed, workgroup: WorkgroupData, data: MeasureData, moment) -> frozenset:
+    """The measure's signals as they stood at `moment`: the readings entered by then,
+    the periods closed by then. A signal is known by its rule and first period, so a
+    shift that grows by a point is not news again."""
+    entered = bisect.bisect_right(data.entered_times, moment)
+    day = moment.astimezone(zoneinfo.ZoneInfo(feed.alliance.time_zone)).date()
+    closed = last_closed_period(day, data.measure.period)
+    key = (data.measure.pk, entered, closed)
+    if key not in feed._signal_cache:
+        (then,) = summarize(
+            [data.measure],
+            alliance=feed.alliance,
+            expected=workgroup.expected,
+            names=workgroup.names,
+            viewer_organization_id=None,
+            observations={data.measure.pk: [obs for _, obs in data.entered[:entered]]},
+            today=day,
+        )
+        feed._signal_cache[key] = frozenset((s.rule, s.periods[0]) for s in then.analysis.signals)
+    return feed._signal_cache[key]
+
+
+def _goal_row(feed: Feed, goal: Goal, org: int) -> dict:
+    data = feed.measures.get(goal.measure_id)
+    row = {"statement": goal.statement, "due": dateformat.format(goal.due_on, "j F Y")}
+    if data is None:
+        return {**row, "progress": None}
+    measure = data.measure
+    # The goal's own series (its organization's readings alone); as goal_progress
+    # does, but on the alliance's date. No chart: only the latest value is shown.
+    points = pool(
+        kind=measure.kind,
+        scale=measure.scale,
+        periods=chart_periods(measure, feed.today),
+        expected={org: measure.first_period},
+        observations=[o for o in data.observations if o.organization_id == org],
+    )
+    latest = next((p for p in reversed(points) if p.value is not None), None)
+    progress = progress_toward(
+        baseline=goal.baseline_value,
+        target=goal.theoretical_limit,
+        current=latest.value if latest else None,
+        starts_on=goal.goal_set.program_year.starts_on,
+        due_on=goal.due_on,
+        today=feed.today,
+    )
+    return {
+        **row,
+        "measure": measure.name,
+        "url": data.url,
+        "baseline": _number(goal.baseline_value, measure),
+        "limit": _number(goal.theoretical_limit, measure),
+        "latest": _number(latest.value, measure) if latest else None,
+        "latest_period": period_label(latest.period, measure.period) if latest else "",
+        "progress": {
+            "percent": progress.percent,
+            "bar": progress.bar_percent,
+            "rest": 100 - progress.bar_percent,
+            "bar_text": _bar_text(progress.bar_percent),
+            "words": _goal_words(progress.percent),
+        },
+    }
+
+
+def _events(feed: Feed, period, membership, since, *, responses, seats) -> list[dict]:
+    zone = membership.user.time_zone or feed.alliance.time_zone
+    events = []
+    for meeting in feed.meetings:
+        if not is_invited(meeting, membership):
+            continue
+        response = responses.get((meeting.pk, membership.pk))
+        status = Registration.Response(response).label if response else "You have not answered yet"
+        events.append(
+            _event(feed, meeting, "Meeting", zone, since, period, status, answered=bool(response))
+        )
+    for roundtable in feed.roundtables:
+        seat = seats.get((roundtable.pk, membership.pk))
+        if seat:
+            status = RoundtableRegistration.Status(seat).label
+        elif roundtable.registration_required:
+            status = "You have not registered"
+        else:
+            status = "Open to all members: no registration needed"
+        answered = bool(seat) or not roundtable.registration_required
+        events.append(
+            _event(feed, roundtable, "Roundtable", zone, since, period, status, answered=answered)
+        )
+    events.sort(key=lambda event: event["starts_at"])
+    return events
+
+
+def _event(feed: Feed, event, kind, zone, since, period, status, *, answered) -> dict:
+    key = ("event", kind, event.pk, zone, status)
+    if key not in feed._fragments:
+        times = times_for(event, zone)
+        shown = {
+            "kind": kind,
+            "title": event.title,
+            "when": times.event,
+            "when_yours": times.viewer,
+            "format": event.get_format_display() if kind == "Meeting" else "Webinar",
+            "url": feed.urls[f"{kind.lower()}:{event.pk}"],
+            "status": status,
+            "answered": answered,
+        }
+        shown.update(_fragments(feed, "digest_event", {"event": shown}))
+        feed._fragments[key] = shown
+    return {
+        **feed._fragments[key],
+        "starts_at": event.starts_at,
+        "is_news": (
+            event.created_at > since
+            or event.updated_at > since
+            or event.starts_at < period.next_scheduled_at
+        ),
+    }
+
+
+def _bar_text(percent: int) -> str:
+    """The plain-text part's progress bar: [######----]."""
+    filled = round(percent / 10)
+    return "#" * filled + "-" * (10 - filled)
+
+
+def _number(value: Decimal | None, measure: Measure) -> str | None:
+    if value is None:
+        return None
+    return f"{value:,.{measure.decimals}f}"
+
+
+def _date(moment: datetime.datetime | None, feed: Feed) -> str:
+    if moment is None:
+        return ""
+    local = moment.astimezone(zoneinfo.ZoneInfo(feed.alliance.time_zone))
+    return dateformat.format(local, "j F Y")
+
+
+# Rendering and queueing
+# ------------------------------------------------------------------------------
+
+
+def render_digest(*, feed: Feed, digest: Digest) -> dict:
+    """The `outbox.enqueue_rendered` arguments of one digest (nothing is saved)."""
+    alliance, membership = feed.alliance, digest.membership
+    reply_to = alliance.contact_email
+    headers = bulk_headers(membership=membership, what="digest", reply_to=reply_to)
+    # The header's HTTPS link is unsubscribe_url(membership, "digest"): taken from
+    # it rather than signed a second time.
+    unsubscribe = headers["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
+    context = {
+        "alliance": alliance,
+        "digest": digest,
+        "member_name": membership.user.full_name or membership.user.email,
+        "organization": membership.organization.name if membership.organization_id else "",
+        "since": _date(digest.since, feed),
+        "urls": feed.urls,
+        "logo_cid": LOGO_CID if feed.logo else None,
+        "unsubscribe_url": unsubscribe,
+        "news": _news(feed, digest) if digest.recordings or digest.publications else None,
+        "preferences_url": feed.urls["preferences"],
+        "upcoming_days": UPCOMING_DAYS,
+        "unsubscribe_label": "progress digests",
+    }
+    subject, text, html = outbox.render_message(template=TEMPLATE, context=context)
+    # Sections left out leave blank lines behind in the text template.
+    text = _BLANK_LINES.sub("\n\n", text).strip() + "\n"
+    return {
+        "kind": KIND,
+        "recipient": membership.user.email,
+        "subject": subject,
+        "text_body": text,
+        "html_body": html,
+        "alliance": alliance,
+        "about": membership,
+        "key": digest.period.key,
+        "from_email": feed.from_email,
+        "reply_to": reply_to,
+        "headers": headers,
+        "attachments": [feed.logo] if feed.logo else [],
+    }
+
+
+def _from_email(alliance: Alliance) -> str:
+    """The portal's address under the alliance's name: "Alliance name <noreply@…>"."""
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    if not address:
+        return settings.DEFAULT_FROM_EMAIL
+    return str(Address(display_name=outbox.single_line(alliance.name), addr_spec=address))
+
+
+def _queue(messages: list[dict]) -> int:
+    """Save a batch's rows with one INSERT; each is delivered after the commit.
+
+    A member whose digest for the period is queued already (two beat processes
+    racing) is skipped by the outbox's unique constraint.
+    """
+    if not messages:
+        return 0
+    rows = [outbox.new_row(**message) for message in messages]
+    return len(outbox.enqueue_many(alliance=messages[0]["alliance"], rows=rows))
+
+
+@dataclass
+class RunResult:
+    queued: int = 0
+    skipped: int = 0  # nothing new
+    batches: int = 0
+
+
+def send_alliance_digests(
+    *,
+    alliance: Alliance,
+    now: datetime.datetime,
+    force: bool = False,
+    batch_size: int = BATCH_SIZE,
+) -> RunResult:
+    """Queue every digest due at `now` (with `force`: this period's, whatever the
+    day and hour). Idempotent: members who have this period's row are not loaded.
+
+    Runs inside the alliance's scope (TenantTask, the command). Each batch is
+    saved in its own transaction: a failure keeps the batches before it, and
+    the next run carries on where this one stopped.
+    """
+    result = RunResult()
+    periods = due_periods(alliance=alliance, now=now, force=force)
+    if not periods:
+        return result
+    feed = None
+    for period in periods:
+        after = 0
+        while True:
+            page = list(
+                recipients(alliance=alliance, period=period).filter(pk__gt=after)[:batch_size]
+            )
+            if not page:
+                break
+            after = page[-1].pk
+            result.batches += 1
+            batch = with_digest_history(alliance=alliance, period=period, memberships=page)
+            if not batch:
+                continue
+            if feed is None:
+                # Only once someone is due: a run in a period already sent
+                # costs two queries per page.
+                feed = load_feed(
+                    alliance=alliance,
+                    now=now,
+                    since_floor=min(p.previous_starts_at for p in periods),
+                )
+            messages = []
+            for digest in build_batch(feed=feed, period=period, memberships=batch):
+                if digest.has_news:
+                    messages.append(render_digest(feed=feed, digest=digest))
+                else:
+                    result.skipped += 1
+            if messages:
+                result.queued += _queue(messages)
+    if result.batches:
+        logger.info(
+            "Digests of alliance %s: %s queued, %s skipped (nothing new), %s batches.",
+            alliance.pk,
+            result.queued,
+            result.skipped,
+            result.batches,
+        )
+    return result
+
+
+# The staff preview
+# ------------------------------------------------------------------------------
+
+
+@dataclass
+class Preview:
+    membership: Membership
+    period: DigestPeriod
+    cadence: str | None  # None: the member gets no digests
+    would_send: bool
+    message: dict
+    digest: Digest
+
+
+def preview_digest(*, membership: Membership, now: datetime.datetime) -> Preview:
+    """The member's digest as it would be sent now; saves nothing.
+
+    A member who gets no digests is shown the alliance's cadence (monthly when
+    it is off), so staff can still see what they would get.
+    """
+    alliance = membership.alliance
+    cadence = effective_cadence(membership=membership, alliance=alliance)
+    shown = cadence or (
+        alliance.digest_cadence if alliance.digest_cadence != Cadence.OFF else Cadence.MONTHLY
+    )
+    period = digest_period(alliance=alliance, cadence=shown, now=now)
+    (member,) = with_digest_history(
+        alliance=alliance,
+        period=period,
+        memberships=[
+            recipients(alliance=alliance, period=period, subscribed_only=False).get(
+                pk=membership.pk
+            )
+        ],
+        unsent_only=False,
+    )
+    feed = load_feed(alliance=alliance, now=now, since_floor=period.previous_starts_at)
+    (digest,) = build_batch(feed=feed, period=period, memberships=[member])
+    return Preview(
+        membership=member,
+        period=period,
+        cadence=cadence,
+        would_send=cadence is not None and digest.has_news,
+        message=render_digest(feed=feed, digest=digest),
+        digest=digest,
+    )
