@@ -7,7 +7,7 @@ from django.urls import include, path
 from members import views as member_views
 from sessions import calendar_views
 
-from . import content_urls, views
+from . import content_urls, notification_views, views
 
 # /admin/login/ goes through allauth: its rate limits and MFA apply. So does a
 # password change, which also ends the user's other sessions.
@@ -37,6 +37,8 @@ urlpatterns = [
     # Tenant-free: the signed token names the alliance (members.services).
     path("invitations/<str:token>/", member_views.invitation, name="invitation"),
     path("calendar/<str:token>.ics", calendar_views.calendar_feed, name="calendar_feed"),
+    # Tenant-free: the signed token names the alliance and the member (RFC 8058 one-click).
+    path("unsubscribe/<str:token>/", notification_views.unsubscribe, name="unsubscribe"),
     path("", views.home, name="home"),
     # Tenant routes last: the slug would otherwise shadow the routes above.
     path("<slug:alliance_slug>/", include(tenant_patterns)),

@@ -9,7 +9,20 @@ validate_hex_colour = RegexValidator(
 # The first URL segment is the alliance slug, so a slug must never shadow a
 # site-wide route.
 RESERVED_SLUGS = frozenset(
-    {"accounts", "admin", "api", "healthz", "static", "media", "media-not-served", "u", "www"}
+    {
+        "accounts",
+        "admin",
+        "api",
+        "calendar",
+        "healthz",
+        "invitations",
+        "media",
+        "media-not-served",
+        "static",
+        "u",
+        "unsubscribe",
+        "www",
+    }
 )
 
 

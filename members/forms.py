@@ -1,8 +1,10 @@
 from django import forms
+from django.contrib.humanize.templatetags.humanize import ordinal
 
 from alliance.fields import TIME_ZONE_CHOICES
+from alliance.models import Alliance
 
-from .models import Organization, Role, User
+from .models import DigestPreference, Membership, Organization, Role, User
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
@@ -60,3 +62,59 @@ class ProfileForm(forms.ModelForm):
             if photo.content_type not in PHOTO_TYPES:
                 raise forms.ValidationError("Use a JPEG, PNG, WebP or GIF image.")
         return photo
+
+
+def digest_schedule_words(alliance: Alliance, cadence: str) -> str:
+    """When the alliance sends a cadence: "every Monday at 07:00, America/New_York time"."""
+    at = f"at {alliance.digest_hour:02d}:00, {alliance.time_zone} time"
+    if cadence == Alliance.DigestCadence.WEEKLY:
+        weekday = dict(Alliance._meta.get_field("digest_weekday").choices)[alliance.digest_weekday]
+        return f"every {weekday} {at}"
+    return f"on the {ordinal(alliance.digest_day_of_month)} of every month {at}"
+
+
+class EmailPreferencesForm(forms.Form):
+    """A member's digest and reminders in one alliance; the labels say what each means."""
+
+    digest = forms.ChoiceField(
+        label="Progress digest", choices=DigestPreference.choices, widget=forms.RadioSelect
+    )
+    reminders = forms.BooleanField(
+        label="Reminders before meetings and roundtables, and reminders to answer an invitation",
+        required=False,
+    )
+
+    def __init__(self, *args, membership: Membership, **kwargs):
+        kwargs.setdefault(
+            "initial", {"digest": membership.digest, "reminders": membership.reminders}
+        )
+        super().__init__(*args, **kwargs)
+        alliance = membership.alliance
+        # The model's "default" means: what the alliance sends CEOs (only CEOs).
+        if alliance.digest_cadence == Alliance.DigestCadence.OFF:
+            default = "As the alliance sends it: no digests at the moment"
+        elif membership.role == Role.CEO:
+            words = digest_schedule_words(alliance, alliance.digest_cadence)
+            default = f"As the alliance sends it to CEOs: {words}"
+        else:
+            default = "As the alliance sends it: to CEOs only, so none for you"
+        self.fields["digest"].choices = [
+            (DigestPreference.DEFAULT, default),
+            (
+                DigestPreference.WEEKLY,
+                f"Weekly, {digest_schedule_words(alliance, Alliance.DigestCadence.WEEKLY)}",
+            ),
+            (
+                DigestPreference.MONTHLY,
+                f"Monthly, {digest_schedule_words(alliance, Alliance.DigestCadence.MONTHLY)}",
+            ),
+            (DigestPreference.OFF, "None"),
+        ]
+        self.fields["digest"].help_text = (
+            "Your organization's progress toward the workgroups' aims, new run-chart signals, "
+            "and the coming meetings and roundtables. Skipped when there is nothing new."
+        )
+        self.fields["reminders"].help_text = (
+            "For the meetings and roundtables you registered for, and invitations you have "
+            "not answered yet."
+        )

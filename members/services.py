@@ -17,7 +17,7 @@ from django_scopes import scope
 from alliance.models import Alliance
 from alliance.notifications import outbox
 
-from .models import Invitation, Membership, Organization, Role, User
+from .models import DigestPreference, Invitation, Membership, Organization, Role, User
 
 STAFF_GROUP_NAME = "Alliance staff"
 # What alliance staff may do in the admin, per model. Later issues add theirs.
@@ -377,4 +377,23 @@ def member_import_upsert(
     if membership.is_primary_contact != is_primary_contact:
         membership.is_primary_contact = is_primary_contact
         membership.save(update_fields=["is_primary_contact"])
+    return membership
+
+
+# Email preferences (the preferences page; one-click unsubscribe is in
+# alliance.notifications.unsubscribe)
+# ------------------------------------------------------------------------------
+
+
+def email_preferences_update(*, membership: Membership, digest: str, reminders: bool) -> Membership:
+    """The member's choice of progress digest and reminders in this one alliance.
+
+    Change notices about events they registered for are not a preference: they
+    always go, so this has no switch for them.
+    """
+    if digest not in DigestPreference.values:
+        raise ValueError(f"Unknown digest preference {digest!r}.")
+    membership.digest = digest
+    membership.reminders = bool(reminders)
+    membership.save(update_fields=["digest", "reminders"])
     return membership

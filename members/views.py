@@ -9,7 +9,7 @@ from django_scopes import scope
 
 from . import selectors, services
 from .adapters import INVITATION_SESSION_KEY
-from .forms import DirectoryFilterForm, ProfileForm
+from .forms import DirectoryFilterForm, EmailPreferencesForm, ProfileForm
 from .models import Membership, Organization, User
 
 PAGE_SIZE = 50
@@ -95,6 +95,25 @@ def profile(request, alliance_slug):
         messages.success(request, "Your profile is saved.")
         return redirect("members:profile", alliance_slug=alliance_slug)
     return render(request, "members/profile.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def email_preferences(request, alliance_slug):
+    """Which emails the member gets from this alliance (their other alliances keep theirs)."""
+    membership = request.membership
+    # Bound on every POST, even an empty one, so that it answers with errors.
+    form = EmailPreferencesForm(
+        request.POST if request.method == "POST" else None, membership=membership
+    )
+    if form.is_valid():
+        services.email_preferences_update(
+            membership=membership,
+            digest=form.cleaned_data["digest"],
+            reminders=form.cleaned_data["reminders"],
+        )
+        messages.success(request, "Your email preferences are saved.")
+        return redirect("members:preferences", alliance_slug=alliance_slug)
+    return render(request, "members/preferences.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])

@@ -37,6 +37,7 @@ TENANT_ROUTES: dict[str, TenantRoute] = {
     "alliance_logo": TenantRoute(page=False),
     "members:directory": TenantRoute(),
     "members:profile": TenantRoute(post_fields={"full_name": "Hijacked", "title": "Hijacked"}),
+    "members:preferences": TenantRoute(post_fields={"digest": "off", "reminders": ""}),
     "members:person": TenantRoute(ids=lambda t: {"membership_id": t.membership.pk}),
     "members:person_photo": TenantRoute(
         ids=lambda t: {"membership_id": t.membership.pk}, page=False
@@ -139,6 +140,10 @@ TENANT_FREE_ROUTES: dict[str, str] = {
     "invitation": "the signed token names its alliance; replay and tampering in test_invitations",
     "calendar_feed": (
         "the signed token names its alliance and member; revocation and tampering in test_calendars"
+    ),
+    "unsubscribe": (
+        "the signed token names its alliance and member, and the lookup runs in that alliance's "
+        "scope; tampered and cross-alliance tokens in test_unsubscribe"
     ),
 }
 TENANT_FREE_PREFIXES: dict[str, str] = {

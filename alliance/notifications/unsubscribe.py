@@ -1,0 +1,204 @@
+"""Signed unsubscribe tokens and the RFC 8058 headers every bulk email carries.
+
+A token names one membership, its alliance and what to stop ("digest",
+"reminders"); it is signed (no expiry: an old email's link keeps working) and
+the lookup runs inside the signed alliance's scope, so a token can only ever
+change its own member in its own alliance.
+
+Bulk mail is every kind in BULK_KINDS: each such outbox row must carry
+`bulk_headers(...)`, and `bulk_header_problems(rows)` says which do not.
+"""
+
+from collections.abc import Iterable, Mapping
+from urllib.parse import quote, unquote, urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.urls import Resolver404, resolve, reverse
+
+from members.models import DigestPreference, Membership
+
+SALT = "notifications.unsubscribe"
+WHAT = {
+    "digest": "progress digests",
+    "reminders": "meeting and roundtable reminders",
+}
+ONE_CLICK = "List-Unsubscribe=One-Click"
+
+#: What the unsubscribe link of each bulk kind stops. An RSVP nudge is a
+#: reminder to answer: the "reminders" switch covers it. Change notices,
+#: account emails and invitations are not bulk: they always go.
+WHAT_FOR_KIND: dict[str, str] = {
+    "digest": "digest",
+    "meeting_reminder": "reminders",
+    "roundtable_reminder": "reminders",
+    "rsvp_nudge": "reminders",
+}
+#: The outbox kinds that are bulk mail: each row carries `bulk_headers(...)`.
+BULK_KINDS = frozenset(WHAT_FOR_KIND)
+
+
+def token_for(membership: Membership, what: str) -> str:
+    if what not in WHAT:
+        raise ValueError(f"Nothing to unsubscribe from called {what!r}.")
+    return signing.dumps(
+        {"m": membership.pk, "a": membership.alliance_id, "w": what}, salt=SALT, compress=True
+    )
+
+
+def unsubscribe_url(membership: Membership, what: str) -> str:
+    return settings.SITE_BASE_URL + reverse("unsubscribe", args=[token_for(membership, what)])
+
+
+def preferences_url(membership: Membership) -> str:
+    """The member's email preferences page in this alliance (they sign in first)."""
+    slug = membership.alliance.slug
+    return settings.SITE_BASE_URL + reverse("members:preferences", args=[slug])
+
+
+def bulk_headers(*, membership: Membership, what: str, reply_to: str) -> dict[str, str]:
+    """List-Unsubscribe (HTTPS one-click and mailto) for a digest or reminder.
+
+    The mailto reaches the alliance's contact (`reply_to`) with the token in the
+    subject, so staff can act on it; the HTTPS link works on its own. RFC 8058
+    also wants the message DKIM-signed over both headers: that is the sending
+    server's configuration, not ours.
+    """
+    token = token_for(membership, what)
+    url = settings.SITE_BASE_URL + reverse("unsubscribe", args=[token])
+    links = [f"<{url}>"]
+    if reply_to:
+        # Without an address there is no mailto; bulk_header_problems reports it.
+        links.append(f"<mailto:{reply_to}?subject={quote(f'Unsubscribe {token}')}>")
+    return {
+        "List-Unsubscribe": ", ".join(links),
+        "List-Unsubscribe-Post": ONE_CLICK,
+    }
+
+
+def membership_from_token(token: str) -> tuple[Membership, str] | None:
+    """(membership, what) a token names; None when forged or unknown."""
+    payload = _payload(token)
+    if payload is None:
+        return None
+    membership_id, alliance_id, what = payload
+    membership = (
+        Membership.objects.with_scope(alliance=alliance_id)
+        .select_related("alliance", "user")
+        .filter(pk=membership_id, alliance_id=alliance_id)
+        .first()
+    )
+    return (membership, what) if membership else None
+
+
+def _payload(token: str) -> tuple[int, int, str] | None:
+    """(membership id, alliance id, what) of a genuine token, without a query."""
+    try:
+        payload = signing.loads(token, salt=SALT)
+        membership_id, alliance_id, what = int(payload["m"]), int(payload["a"]), payload["w"]
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    return (membership_id, alliance_id, what) if what in WHAT else None
+
+
+def unsubscribe_apply(*, membership: Membership, what: str) -> None:
+    """Stop what the token names; idempotent."""
+    if what == "digest":
+        membership.digest = DigestPreference.OFF
+        fields = ["digest"]
+    else:
+        membership.reminders = False
+        fields = ["reminders"]
+    Membership.objects.with_scope(alliance=membership.alliance_id).filter(pk=membership.pk).update(
+        **{name: getattr(membership, name) for name in fields}
+    )
+
+
+def is_already_off(membership: Membership, what: str) -> bool:
+    if what == "digest":
+        return membership.digest == DigestPreference.OFF
+    return not membership.reminders
+
+
+# The guarantee checked over the outbox (QUALITY.md, "Mail format")
+# ------------------------------------------------------------------------------
+
+
+def bulk_header_problems(rows: Iterable) -> list[str]:
+    """One line per bulk outbox row whose headers break RFC 8058 or point wrong.
+
+    `rows`: OutgoingEmail rows, or mappings with "kind", "headers" and
+    "alliance_id". Other kinds are ignored. A bulk row must carry
+    `List-Unsubscribe` with, in angle brackets, our own unsubscribe URL (under
+    SITE_BASE_URL, so https wherever the site is) holding a genuine token for
+    the row's alliance and the right switch, plus a mailto; and exactly
+    `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
+    """
+    problems = []
+    for row in rows:
+        kind, headers, alliance_id, name = _row_fields(row)
+        if kind not in BULK_KINDS:
+            continue
+        problems += [f"{name} ({kind}): {p}" for p in _header_problems(kind, headers, alliance_id)]
+    return problems
+
+
+def _row_fields(row) -> tuple[str, Mapping, int | None, str]:
+    if isinstance(row, Mapping):
+        get = row.get
+    else:
+
+        def get(field, default=None):
+            return getattr(row, field, default)
+
+    name = f"outbox row {get('pk')}" if get("pk") is not None else f"to {get('recipient', '?')}"
+    return get("kind", ""), get("headers") or {}, get("alliance_id"), name
+
+
+def _header_problems(kind: str, headers: Mapping, alliance_id: int | None) -> list[str]:
+    # Header names are case-insensitive (RFC 5322).
+    headers = {str(key).lower(): str(value) for key, value in headers.items()}
+    problems = []
+    post = headers.get("list-unsubscribe-post")
+    if post != ONE_CLICK:
+        problems.append(f"List-Unsubscribe-Post is {post!r}, not {ONE_CLICK!r}")
+    value = headers.get("list-unsubscribe")
+    if not value:
+        return [*problems, "no List-Unsubscribe header"]
+    links = [part.strip() for part in value.split(",")]
+    if not all(link.startswith("<") and link.endswith(">") for link in links):
+        problems.append(f"List-Unsubscribe links are not each in angle brackets: {value!r}")
+    links = [link.strip("<>") for link in links]
+    web = [link for link in links if link.split(":", 1)[0].lower() in ("http", "https")]
+    if len(web) != 1:
+        problems.append(f"List-Unsubscribe has {len(web)} web links, RFC 8058 wants one")
+    else:
+        problems += _web_link_problems(web[0], kind, alliance_id)
+    if not any(link.lower().startswith("mailto:") for link in links):
+        problems.append("List-Unsubscribe has no mailto link")
+    return problems
+
+
+def _web_link_problems(url: str, kind: str, alliance_id: int | None) -> list[str]:
+    if not url.startswith(settings.SITE_BASE_URL + "/"):
+        return [f"the unsubscribe link {url} is not under SITE_BASE_URL {settings.SITE_BASE_URL}"]
+    if settings.SITE_BASE_URL.startswith("https:") and not url.startswith("https:"):
+        return [f"the unsubscribe link {url} is not https"]
+    try:
+        match = resolve(unquote(urlsplit(url).path))
+    except Resolver404:
+        match = None
+    if match is None or match.url_name != "unsubscribe":
+        return [f"the link {url} is not the unsubscribe page"]
+    payload = _payload(match.kwargs["token"])
+    if payload is None:
+        return ["the unsubscribe token is not genuine"]
+    _membership_id, token_alliance_id, what = payload
+    problems = []
+    if alliance_id is not None and token_alliance_id != alliance_id:
+        problems.append(
+            f"the token is for alliance {token_alliance_id}, the row's is {alliance_id}"
+        )
+    if what != WHAT_FOR_KIND[kind]:
+        problems.append(f"the link stops {what!r}; a {kind} is stopped by {WHAT_FOR_KIND[kind]!r}")
+    return problems
