@@ -413,6 +413,14 @@ def test_the_sweep_leaves_fresh_rows_to_the_task_queued_on_commit(alliance):
     assert reload(row).status == Status.SENT
 
 
+def test_one_sweep_sends_a_backlog_bigger_than_a_batch(alliance):
+    """After a broker outage: the backlog goes out in one sweep, not one batch a minute."""
+    backlog = [queued(alliance, f"r{n}@example.org") for n in range(delivery.SWEEP_BATCH * 2 + 5)]
+    age(*backlog, by=timedelta(minutes=5))
+    assert delivery.sweep_outbox() == {"sent": len(backlog)}
+    assert len(mail.outbox) == len(backlog)
+
+
 def test_the_sweep_requeues_rows_a_stopped_worker_left_sending(alliance):
     stuck = queued(alliance, "stuck@example.org", status=Status.SENDING, attempts=1)
     spent = queued(

@@ -105,3 +105,26 @@ def test_production_headers_and_cookie_flags():
     assert headers["Referrer-Policy"]
     assert probe["csrf_cookie"] == {"secure": True, "httponly": True, "samesite": "Lax"}
     assert probe["session_cookie"] == ["__Host-sessionid", True, True, "Lax"]
+
+
+def test_local_mail_goes_to_files_under_var_mail():
+    """`make run` shows every email as a file in var/mail/ (the default EMAIL_URL)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("EMAIL_URL", "DATABASE_URL")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings as s;"
+            "print(s.EMAIL_BACKEND); print(s.EMAIL_FILE_PATH)",
+        ],
+        cwd=settings.BASE_DIR,
+        env={**env, "DJANGO_SETTINGS_MODULE": "alliance.settings.local"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    backend, path = result.stdout.split()[-2:]
+    assert backend == "django.core.mail.backends.filebased.EmailBackend"
+    assert path == str(settings.BASE_DIR / "var" / "mail")

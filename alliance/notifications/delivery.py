@@ -17,6 +17,7 @@ arrive twice (the server may have accepted it). Each row has a fixed
 Message-ID, so mail clients that notice show a repeat once.
 """
 
+import base64
 import logging
 import secrets
 import smtplib
@@ -24,10 +25,13 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from email.mime.image import MIMEImage
 from email.utils import parseaddr
 from enum import Enum, StrEnum
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEMultipart
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -146,22 +150,70 @@ def _claim(pk: int) -> OutgoingEmail | None:
     return row
 
 
+class _EmailWithInlineImages(EmailMultiAlternatives):
+    """Text + HTML where the HTML part may show images by `cid:` (the alliance's logo).
+
+    The HTML and its images go in one multipart/related part, the structure
+    mail clients expect for images that belong to the body rather than being
+    offered as downloads (RFC 2387).
+    """
+
+    def __init__(self, *args, inline_images=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.inline_images = list(inline_images)
+
+    def _create_alternatives(self, msg):
+        msg = super()._create_alternatives(msg)
+        if not self.inline_images or not msg.is_multipart():
+            return msg
+        parts = []
+        for part in msg.get_payload():
+            if part.get_content_type() == "text/html":
+                related = SafeMIMEMultipart(
+                    _subtype="related", encoding=self.encoding or settings.DEFAULT_CHARSET
+                )
+                related.attach(part)
+                for image in self.inline_images:
+                    related.attach(image)
+                part = related
+            parts.append(part)
+        msg.set_payload(parts)
+        return msg
+
+
 def _message_for(row: OutgoingEmail) -> EmailMultiAlternatives:
     headers = dict(row.headers)
     if "message-id" not in {name.lower() for name in headers}:
         headers["Message-ID"] = _message_id(row)
-    message = EmailMultiAlternatives(
+    inline = [a for a in row.attachments if a.get("cid") and "content_base64" in a]
+    message = _EmailWithInlineImages(
         subject=row.subject,
         body=row.text_body,
         from_email=row.from_email,
         to=[row.recipient],
         reply_to=[row.reply_to] if row.reply_to else None,
         headers=headers,
+        inline_images=[_inline_image(attachment) for attachment in inline],
     )
     message.attach_alternative(row.html_body, "text/html")
     for attachment in row.attachments:
-        message.attach(attachment["filename"], attachment["content"], attachment.get("mimetype"))
+        if attachment in inline:
+            continue
+        if "content_base64" in attachment:
+            content = base64.b64decode(attachment["content_base64"])
+        else:
+            content = attachment["content"]
+        message.attach(attachment["filename"], content, attachment.get("mimetype"))
     return message
+
+
+def _inline_image(attachment: dict) -> MIMEImage:
+    """`{"filename", "content_base64", "mimetype": "image/…", "cid"}` as a body image."""
+    subtype = (attachment.get("mimetype") or "image/png").partition("/")[2] or "png"
+    image = MIMEImage(base64.b64decode(attachment["content_base64"]), _subtype=subtype)
+    image.add_header("Content-ID", f"<{attachment['cid']}>")
+    image.add_header("Content-Disposition", "inline", filename=attachment["filename"])
+    return image
 
 
 def _message_id(row: OutgoingEmail) -> str:
@@ -269,21 +321,33 @@ def _requeue_stuck() -> int:
 
 
 def _send_due() -> Counter:
+    """Due rows, batch after batch, until none is left or the time budget is spent.
+
+    After a broker outage thousands of rows may be waiting: one batch a minute
+    would take hours.
+    """
     started = time.monotonic()
-    now = timezone.now()
-    # A row never tried waits SWEEP_GRACE for the task queued on its commit.
-    due = (
-        OutgoingEmail.objects.filter(_due(now))
-        .filter(Q(next_attempt_at__isnull=False) | Q(updated_at__lte=now - SWEEP_GRACE))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
     outcomes = Counter()
-    for pk in list(due):
-        if time.monotonic() - started > SWEEP_TIME_BUDGET.total_seconds():
+    while time.monotonic() - started < SWEEP_TIME_BUDGET.total_seconds():
+        now = timezone.now()
+        # A row never tried waits SWEEP_GRACE for the task queued on its commit.
+        due = list(
+            OutgoingEmail.objects.filter(_due(now))
+            .filter(Q(next_attempt_at__isnull=False) | Q(updated_at__lte=now - SWEEP_GRACE))
+            .order_by("pk")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        if not due:
             break
-        outcome = _deliver(pk)
-        outcomes[outcome.value] += 1
-        if outcome is Outcome.SERVER_UNAVAILABLE:
-            break
+        progressed = False
+        for pk in due:
+            if time.monotonic() - started > SWEEP_TIME_BUDGET.total_seconds():
+                return outcomes
+            outcome = _deliver(pk)
+            outcomes[outcome.value] += 1
+            if outcome is Outcome.SERVER_UNAVAILABLE:
+                return outcomes
+            progressed |= outcome is not Outcome.NOT_CLAIMED
+        if not progressed:
+            break  # every row is another worker's right now
     return outcomes

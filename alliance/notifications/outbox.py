@@ -10,10 +10,12 @@ error), so nothing is silently lost.
 from __future__ import annotations
 
 import logging
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape, linebreaks, urlize
@@ -116,20 +118,19 @@ def enqueue_rendered(
     Without `html_body` the HTML part is made from the text: every message
     the portal sends is multipart text + HTML.
     """
-    subject = single_line(subject)
-    row = OutgoingEmail(
+    row = new_row(
         alliance=alliance,
         kind=kind,
-        object_ref=object_ref(about),
-        recipient=recipient.strip(),
+        about=about,
+        recipient=recipient,
         key=key,
-        from_email=single_line(from_email or settings.DEFAULT_FROM_EMAIL),
-        reply_to=single_line(reply_to),
+        from_email=from_email,
+        reply_to=reply_to,
         subject=subject,
         text_body=text_body,
-        html_body=html_body or html_from_text(text=text_body, title=subject),
-        headers={name: single_line(value) for name, value in (headers or {}).items()},
-        attachments=attachments or [],
+        html_body=html_body,
+        headers=headers,
+        attachments=attachments,
     )
     try:
         # A savepoint: a duplicate must not break the caller's transaction.
@@ -155,6 +156,73 @@ def enqueue_rendered(
     return row
 
 
+def new_row(
+    *,
+    kind: str,
+    recipient: str,
+    subject: str,
+    text_body: str,
+    html_body: str = "",
+    alliance: Alliance | None = None,
+    about: models.Model | None = None,
+    key: str = "",
+    from_email: str = "",
+    reply_to: str = "",
+    headers: dict | None = None,
+    attachments: list[dict] | None = None,
+) -> OutgoingEmail:
+    """An unsaved outbox row, cleaned as every row is (one-line headers, an HTML part)."""
+    subject = single_line(subject)
+    return OutgoingEmail(
+        alliance=alliance,
+        kind=kind,
+        object_ref=object_ref(about),
+        recipient=recipient.strip(),
+        key=key,
+        from_email=single_line(from_email or settings.DEFAULT_FROM_EMAIL),
+        reply_to=single_line(reply_to),
+        subject=subject,
+        text_body=text_body,
+        html_body=html_body or html_from_text(text=text_body, title=subject),
+        headers={name: single_line(value) for name, value in (headers or {}).items()},
+        attachments=attachments or [],
+    )
+
+
+def enqueue_many(*, alliance: Alliance, rows: list[OutgoingEmail]) -> list[OutgoingEmail]:
+    """Queue many rows of one alliance with one INSERT; returns those that are new.
+
+    For bulk mail (reminders, digests). A row whose (kind, object, recipient,
+    key) exists already — an earlier run, or a racing one — is skipped by the
+    unique constraint. Call inside the transaction that decides the mail.
+    """
+    if not rows:
+        return []
+    wanted = {(r.kind, r.object_ref, r.recipient, r.key): r for r in rows}
+    mine = OutgoingEmail.objects.filter(
+        reduce(or_, (Q(kind=r.kind, object_ref=r.object_ref, key=r.key) for r in rows)),
+        alliance=alliance,
+    )
+    identity = ("kind", "object_ref", "recipient", "key")
+    earlier = set(mine.values_list(*identity))
+    new = [row for key, row in wanted.items() if key not in earlier]
+    # A run racing this one may insert some of them meanwhile: the unique
+    # constraint keeps its row and skips ours (delivery claims each row once).
+    OutgoingEmail.objects.bulk_create(new, ignore_conflicts=True)
+    # ignore_conflicts leaves the pks unknown: find the rows this call wrote.
+    created = []
+    for pk, *key in mine.filter(status=OutgoingEmail.Status.QUEUED, attempts=0).values_list(
+        "pk", *identity
+    ):
+        row = wanted.get(tuple(key))
+        if row is not None and tuple(key) not in earlier and row.pk is None:
+            row.pk = pk
+            created.append(row)
+    created.sort(key=lambda row: row.pk)
+    _deliver_all_after_commit([row.pk for row in created])
+    return created
+
+
 def requeue_failed(*, rows: QuerySet[OutgoingEmail]) -> int:
     """Send failed rows again, from a fresh retry schedule; returns how many.
 
@@ -171,6 +239,28 @@ def requeue_failed(*, rows: QuerySet[OutgoingEmail]) -> int:
     for pk in ids:
         _deliver_after_commit(pk)
     return len(ids)
+
+
+def _deliver_all_after_commit(ids: list[int]) -> None:
+    if not ids:
+        return
+
+    def dispatch():
+        for position, pk in enumerate(ids):
+            try:
+                deliver_outgoing_email.delay(pk)
+            except BrokerUnavailable:
+                # The rows are committed: the sweep sends them once the broker is back.
+                logger.warning(
+                    "Could not queue delivery of %d outbox rows from %s on; the sweep "
+                    "will send them.",
+                    len(ids) - position,
+                    pk,
+                    exc_info=True,
+                )
+                return
+
+    transaction.on_commit(dispatch)
 
 
 def _deliver_after_commit(outgoing_email_id: int) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 import xstatic.pkg.bootstrap
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -188,7 +189,8 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis backend, but an outage is a miss, not a 500.
+            "BACKEND": "alliance.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             # A cache outage must not hang a request: fail fast instead.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -229,7 +231,11 @@ CONTENT_SECURITY_POLICY = {
 
 # EMAIL
 # ------------------------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}"))
+_email = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
+if "EMAIL_FILE_PATH" in _email and not Path(_email["EMAIL_FILE_PATH"]).is_absolute():
+    # django-environ drops the leading "/" of filemail:///absolute/path.
+    _email["EMAIL_FILE_PATH"] = "/" + _email["EMAIL_FILE_PATH"]
+vars().update(_email)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"{PORTAL_NAME} <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # A hung SMTP server must not hold a worker: give up and retry later.
@@ -251,6 +257,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # whatever directory the worker started from.
         "control_folder": str(CELERY_BROKER_DIR / "control"),
     }
+else:
+    # A broker outage must not hold a web request: give up publishing quickly
+    # (the outbox sweep sends what could not be queued).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -277,6 +293,21 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "notifications.sweep_outbox",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # Reminders and RSVP nudges are computed from the rows each time (no ETA
+    # tasks): a late or doubled run queues nothing twice (the outbox is unique).
+    "notifications.dispatch_reminders": {
+        "task": "notifications.dispatch_reminders",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+    # Progress digests: due from each alliance's day and hour (its own zone) for
+    # a day, so an hour missed is caught up; the outbox key makes a period's
+    # digest go once, however often this runs.
+    "notifications.send_digests": {
+        "task": "notifications.send_digests",
+        "schedule": crontab(minute=0),
+        "options": {"expires": 55 * 60},
     },
 }
 
