@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_scopes import ScopedManager
 
 from alliance.fields import TimeZoneField
+from alliance.tenancy.history import TenantHistoricalRecords
 
 
 class UserManager(BaseUserManager):
@@ -170,6 +171,7 @@ class Membership(models.Model):
     reminders = models.BooleanField("meeting and roundtable reminders", default=True)
 
     objects = ScopedManager(alliance="alliance")
+    history = TenantHistoricalRecords()
 
     class Meta:
         ordering = ["user__full_name"]

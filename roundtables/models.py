@@ -13,6 +13,7 @@ from django_scopes import ScopedManager
 
 from alliance.events import ScheduledEvent
 from alliance.models import private_upload_to
+from alliance.tenancy.history import TenantHistoricalRecords
 from alliance.validators import validate_document
 
 
@@ -39,6 +40,7 @@ class Roundtable(ScheduledEvent):
     summary = models.TextField(blank=True, help_text="What was discussed, after the event.")
 
     objects = ScopedManager(alliance="alliance")
+    history = TenantHistoricalRecords()
     # The schedule lists meetings and roundtables together.
     schedule_kind = "roundtable"
 
@@ -95,6 +97,7 @@ class RoundtableRegistration(models.Model):
     attended = models.BooleanField(null=True, blank=True)
 
     objects = ScopedManager(alliance="alliance")
+    history = TenantHistoricalRecords()
 
     class Meta:
         ordering = ["roundtable", "requested_at", "pk"]

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from alliance.models import ProgramYear
 from alliance.notifications import outbox
+from alliance.tenancy.history import bulk_update_recorded
 from members.models import Membership, Speaker
 
 from .models import Question, QuestionVote, Roundtable, RoundtableRegistration
@@ -359,8 +360,14 @@ def _notify_change(roundtable: Roundtable, *, old_starts_at) -> None:
 def attendance_record(*, roundtable: Roundtable, attended: set[int]) -> int:
     """Staff record who came (membership ids) among the seated registrants."""
     seated = roundtable.registrations.filter(status=Status.REGISTERED)
-    seated.filter(membership_id__in=attended).update(attended=True)
-    seated.exclude(membership_id__in=attended).update(attended=False)
+    # Only the rows whose answer changes are written, each with its history row.
+    changed = []
+    for registration in seated:
+        came = registration.membership_id in attended
+        if registration.attended is not came:
+            registration.attended = came
+            changed.append(registration)
+    bulk_update_recorded(changed, ["attended"])
     return seated.filter(attended=True).count()
 
 

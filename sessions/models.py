@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_scopes import ScopedManager
 
 from alliance.events import ScheduledEvent
+from alliance.tenancy.history import TenantHistoricalRecords
 
 
 class Audience(models.TextChoices):
@@ -63,6 +64,7 @@ class Meeting(ScheduledEvent):
     )
 
     objects = ScopedManager(alliance="alliance")
+    history = TenantHistoricalRecords()
     # The schedule lists meetings and roundtables together.
     schedule_kind = "meeting"
 
@@ -127,6 +129,7 @@ class AgendaItem(models.Model):
     materials_url = models.URLField(blank=True)
 
     objects = ScopedManager(alliance="meeting__alliance")
+    history = TenantHistoricalRecords("meeting__alliance")
 
     class Meta:
         ordering = ["meeting", "order"]
@@ -153,6 +156,7 @@ class Registration(models.Model):
     responded_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager(alliance="alliance")
+    history = TenantHistoricalRecords()
 
     class Meta:
         ordering = ["meeting", "membership"]

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from alliance.tenancy.history import bulk_update_recorded, history_record
 from members.models import Membership, Organization, Role, Speaker, User
 
 from .models import AgendaItem, Audience, Guest, Meeting, MeetingChange, Registration
@@ -77,6 +78,7 @@ def _change(meeting: Meeting, *, kind: str, by: User, old_starts_at, note: str =
     from alliance.notifications.notices import meeting_change_notify
 
     meeting.sequence += 1  # calendars replace the event they already have
+    meeting._history_user = by  # "who" in the history, also outside a request
     meeting.save()
     change = MeetingChange.objects.create(
         alliance=meeting.alliance,
@@ -132,10 +134,12 @@ def meeting_move_virtual(
     meeting.format = Meeting.Format.VIRTUAL
     if join_url:
         meeting.join_url = join_url
-    # Everyone who planned to come in person now attends virtually.
-    meeting.registrations.filter(response=Registration.Response.IN_PERSON).update(
-        response=Registration.Response.VIRTUAL
-    )
+    # Everyone who planned to come in person now attends virtually; each changed
+    # registration gets its history row (one UPDATE and one INSERT for them all).
+    moved = list(meeting.registrations.filter(response=Registration.Response.IN_PERSON))
+    for registration in moved:
+        registration.response = Registration.Response.VIRTUAL
+    bulk_update_recorded(moved, ["response"], by=by)
     _change(
         meeting,
         kind=MeetingChange.Kind.MOVED_VIRTUAL,
@@ -174,8 +178,14 @@ def meeting_check_deletable(*, meeting: Meeting) -> None:
 def attendance_record(*, meeting: Meeting, attended: set[int]) -> int:
     """Staff record who came (membership ids); everyone else registered did not."""
     registrations = meeting.registrations.exclude(response=Registration.Response.NOT_ATTENDING)
-    registrations.filter(membership_id__in=attended).update(attended=True)
-    registrations.exclude(membership_id__in=attended).update(attended=False)
+    # Only the rows whose answer changes are written, each with its history row.
+    changed = []
+    for registration in registrations:
+        came = registration.membership_id in attended
+        if registration.attended is not came:
+            registration.attended = came
+            changed.append(registration)
+    bulk_update_recorded(changed, ["attended"])
     return len(attended)
 
 
@@ -280,4 +290,5 @@ def calendar_feed_revoke(*, membership: Membership) -> Membership:
         calendar_feed_version=F("calendar_feed_version") + 1
     )
     membership.refresh_from_db(fields=["calendar_feed_version"])
+    history_record([membership])  # the UPDATE above sends no signal
     return membership

@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_scopes import ScopedManager
 
+from alliance.tenancy.history import TenantHistoricalRecords
+
 
 def _same_alliance(row, *parent_fields: str) -> None:
     """A child row's parents belong to its alliance (an unset parent is the form's job)."""
@@ -155,6 +157,7 @@ class Measure(models.Model):
     astronomical_points = models.JSONField(default=list, blank=True)
 
     objects = ScopedManager(alliance="alliance")
+    history = TenantHistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -204,6 +207,7 @@ class Reading(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager(alliance="alliance")
+    history = TenantHistoricalRecords()
 
     class Meta:
         # Columns of this table only: a default ordering must never add a join.
@@ -268,6 +272,7 @@ class Aim(models.Model):
     due_on = models.DateField()
 
     objects = ScopedManager(alliance="alliance")
+    history = TenantHistoricalRecords()
 
     class Meta:
         ordering = ["due_on"]
@@ -327,6 +332,7 @@ class GoalSet(models.Model):
     )
 
     objects = ScopedManager(alliance="alliance")
+    history = TenantHistoricalRecords()
 
     class Meta:
         constraints = [
@@ -352,6 +358,7 @@ class Goal(models.Model):
     due_on = models.DateField()
 
     objects = ScopedManager(alliance="alliance")
+    history = TenantHistoricalRecords()
 
     class Meta:
         ordering = ["goal_set", "order"]

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import Resolver404, resolve, reverse
 
+from alliance.tenancy.history import bulk_update_recorded
 from members.models import DigestPreference, Membership
 
 SALT = "notifications.unsubscribe"
@@ -103,14 +104,21 @@ def _payload(token: str) -> tuple[int, int, str] | None:
 
 def unsubscribe_apply(*, membership: Membership, what: str) -> None:
     """Stop what the token names; idempotent."""
+    if is_already_off(membership, what):
+        return  # a repeated click changes nothing, not even the history
     if what == "digest":
         membership.digest = DigestPreference.OFF
         fields = ["digest"]
     else:
         membership.reminders = False
         fields = ["reminders"]
-    Membership.objects.with_scope(alliance=membership.alliance_id).filter(pk=membership.pk).update(
-        **{name: getattr(membership, name) for name in fields}
+    # The member acts through their signed token, usually without a session: they
+    # are the history row's "who". The token's alliance scopes the UPDATE.
+    bulk_update_recorded(
+        [membership],
+        fields,
+        by=membership.user,
+        manager=Membership.objects.with_scope(alliance=membership.alliance_id),
     )
 
 
