@@ -14,21 +14,24 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import actions as admin_actions
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 
 from alliance.admin import ProgramYearAdmin
 from alliance.models import ProgramYear
-from alliance.tenancy.admin import TenantAdmin
+from alliance.tenancy.admin import TenantAdmin, TenantHistoryAdmin
 from members.models import Speaker
-from sessions.admin import MeetingRowsFormSet
+from sessions.admin import MeetingRowsFormSet, csv_download, event_date
 
 from . import services
-from .models import Question, Roundtable, RoundtableRegistration
+from .models import Question, QuestionVote, Roundtable, RoundtableRegistration
 
 
 def deletion_refusal(roundtable: Roundtable) -> str | None:
@@ -87,7 +90,7 @@ class QuestionInline(RoundtableRowsInline, admin.TabularInline):
 
 
 @admin.register(Roundtable)
-class RoundtableAdmin(TenantAdmin, admin.ModelAdmin):
+class RoundtableAdmin(TenantAdmin, TenantHistoryAdmin):
     list_display = ["title", "starts_at", "status", "capacity", "program_year"]
     list_filter = ["status", "program_year"]
     list_select_related = ["program_year"]
@@ -95,7 +98,14 @@ class RoundtableAdmin(TenantAdmin, admin.ModelAdmin):
     date_hierarchy = "starts_at"
     filter_horizontal = ["facilitators"]
     inlines = [RegistrationInline, QuestionInline]
-    actions = ["postpone", "cancel", "record_attendance"]
+    actions = [
+        "postpone",
+        "cancel",
+        "record_attendance",
+        "export_registrations",
+        "export_questions",
+        "delete_selected",
+    ]
     fieldsets = [
         (None, {"fields": ["alliance", "program_year", "title", "topic", "status"]}),
         ("When", {"fields": ["starts_at", "ends_at", "original_starts_at", "time_zone"]}),
@@ -166,6 +176,7 @@ class RoundtableAdmin(TenantAdmin, admin.ModelAdmin):
             except ValidationError as error:
                 self.message_user(request, f"“{roundtable}”: {error.messages[0]}", messages.WARNING)
             else:
+                self.log_change(request, roundtable, f"{done[0].upper()}{done[1:]}.")
                 self.message_user(request, f"“{roundtable}” {done}.", messages.SUCCESS)
 
     @admin.action(description="Postpone until further notice", permissions=["change"])
@@ -190,7 +201,72 @@ class RoundtableAdmin(TenantAdmin, admin.ModelAdmin):
                 status=RoundtableRegistration.Status.REGISTERED
             ).values_list("membership_id", flat=True)
             count = services.attendance_record(roundtable=roundtable, attended=set(seated))
+            self.log_change(request, roundtable, f"Attendance recorded: {count} attended.")
             self.message_user(request, f"“{roundtable}”: {count} attended.", messages.SUCCESS)
+
+    # Exports: built inside the admin's scope, streamed afterwards.
+
+    @admin.action(description="Export registrations and the waitlist (CSV)", permissions=["view"])
+    def export_registrations(self, request, queryset):
+        registrations = (
+            RoundtableRegistration.objects.filter(roundtable__in=queryset)
+            .select_related("roundtable", "membership__user", "membership__organization")
+            .order_by("roundtable__starts_at", "roundtable_id", "requested_at", "pk")
+        )
+
+        def rows():
+            # The waitlist's order is the rows' order (requested_at, then id) per roundtable.
+            place, current = 0, None
+            for r in registrations.iterator(chunk_size=500):
+                if r.roundtable_id != current:
+                    place, current = 0, r.roundtable_id
+                waiting = r.status == RoundtableRegistration.Status.WAITLISTED
+                place += waiting
+                yield [
+                    r.roundtable.title,
+                    event_date(r.roundtable),
+                    r.membership.user.full_name,
+                    r.membership.user.email,
+                    r.membership.organization.name if r.membership.organization else "",
+                    r.get_status_display(),
+                    place if waiting else None,
+                    r.attended,
+                ]
+
+        header = [
+            "roundtable",
+            "date",
+            "member",
+            "email",
+            "organization",
+            "status",
+            "place on waitlist",
+            "attended",
+        ]
+        return csv_download(f"roundtable-registrations-{timezone.now():%Y%m%d}.csv", header, rows())
+
+    @admin.action(description="Export advance questions (CSV)", permissions=["view"])
+    def export_questions(self, request, queryset):
+        questions = (
+            Question.objects.filter(roundtable__in=queryset)
+            .select_related("roundtable", "asked_by__user", "asked_by__organization")
+            .annotate(vote_count=Count("votes"))
+            .order_by("roundtable__starts_at", "roundtable_id", "-vote_count", "asked_at", "pk")
+        )
+        rows = (
+            [
+                q.roundtable.title,
+                event_date(q.roundtable),
+                q.text,
+                q.asked_by.user.full_name,
+                q.asked_by.organization.name if q.asked_by.organization else "",
+                q.vote_count,
+                q.is_hidden,
+            ]
+            for q in questions.iterator(chunk_size=500)
+        )
+        header = ["roundtable", "date", "question", "asked by", "organization", "votes", "hidden"]
+        return csv_download(f"roundtable-questions-{timezone.now():%Y%m%d}.csv", header, rows)
 
     # Deleting: never a roundtable someone registered for.
 
@@ -209,7 +285,26 @@ class RoundtableAdmin(TenantAdmin, admin.ModelAdmin):
                 )
         return super().delete_view(request, object_id, extra_context)
 
+    @admin.action(description="Delete selected roundtables", permissions=["delete"])
+    def delete_selected(self, request, queryset):
+        """Django's delete action (with its confirmation page), for deletable ones only."""
+        deletable = []
+        for roundtable in queryset:
+            refusal = deletion_refusal(roundtable)
+            if refusal:
+                self.message_user(request, refusal, messages.ERROR)
+            else:
+                deletable.append(roundtable.pk)
+        if not deletable:
+            return None
+        return admin_actions.delete_selected(self, request, queryset.filter(pk__in=deletable))
+
+    def delete_model(self, request, obj):
+        services.roundtable_check_deletable(roundtable=obj)  # raises rather than deletes
+        super().delete_model(request, obj)
+
     def delete_queryset(self, request, queryset):
+        # Whatever calls it: a roundtable registered for meanwhile is left alone.
         keep = [r.pk for r in queryset if deletion_refusal(r) is not None]
         for roundtable in queryset.filter(pk__in=keep):
             self.message_user(request, deletion_refusal(roundtable), messages.ERROR)
@@ -285,3 +380,101 @@ def create_quarterly_roundtables(modeladmin, request, queryset):
 ProgramYearAdmin.actions = [*(ProgramYearAdmin.actions or []), create_quarterly_roundtables]
 admin.site.unregister(ProgramYear)
 admin.site.register(ProgramYear, ProgramYearAdmin)
+
+
+# Registrations, questions and votes on their own (across roundtables)
+# ------------------------------------------------------------------------------
+
+
+@admin.register(RoundtableRegistration)
+class RoundtableRegistrationAdmin(TenantAdmin, TenantHistoryAdmin):
+    """Seats are the members' to take or give up (the waitlist's order depends on it):
+    staff only record attendance."""
+
+    list_display = ["membership", "roundtable", "status", "requested_at", "promoted_at", "attended"]
+    list_editable = ["attended"]
+    list_filter = ["status", "attended", ("roundtable", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["membership__user", "roundtable"]
+    search_fields = ["membership__user__full_name", "membership__user__email", "roundtable__title"]
+    date_hierarchy = "requested_at"
+    ordering = ["-roundtable__starts_at", "roundtable_id", "status", "requested_at", "pk"]
+    fields = [
+        "roundtable",
+        "membership",
+        "status",
+        "requested_at",
+        "promoted_at",
+        "cancelled_at",
+        "attended",
+    ]
+    readonly_fields = [f for f in fields if f != "attended"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class QuestionsByVotes(ChangeList):
+    # Not ModelAdmin.ordering: get_queryset orders by it before the votes are counted.
+    def _get_default_ordering(self):
+        return ["-roundtable__starts_at", "roundtable_id", "-vote_count", "asked_at", "pk"]
+
+
+@admin.register(Question)
+class QuestionAdmin(TenantAdmin, admin.ModelAdmin):
+    """For the facilitators, most votes first; staff hide a question, never edit it."""
+
+    list_display = ["short_text", "roundtable", "asked_by", "votes", "asked_at", "is_hidden"]
+    list_editable = ["is_hidden"]
+    list_filter = ["is_hidden", ("roundtable", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["roundtable", "asked_by__user"]
+    search_fields = ["text", "asked_by__user__full_name", "roundtable__title"]
+    date_hierarchy = "asked_at"
+    fields = ["roundtable", "text", "asked_by", "asked_at", "votes", "is_hidden"]
+    readonly_fields = [f for f in fields if f != "is_hidden"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(vote_count=Count("votes", distinct=True))
+
+    def get_changelist(self, request, **kwargs):
+        return QuestionsByVotes
+
+    @admin.display(description="question")
+    def short_text(self, question):
+        return str(question)
+
+    @admin.display(description="votes", ordering="vote_count")
+    def votes(self, question):
+        return question.vote_count
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(QuestionVote)
+class QuestionVoteAdmin(TenantAdmin, admin.ModelAdmin):
+    """Members' votes: viewed, never changed by staff."""
+
+    list_display = ["question", "membership", "roundtable", "voted_at"]
+    list_filter = [("question__roundtable", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["question__roundtable", "membership__user"]
+    search_fields = ["question__text", "membership__user__full_name"]
+    date_hierarchy = "voted_at"
+
+    @admin.display(description="roundtable", ordering="question__roundtable__starts_at")
+    def roundtable(self, vote):
+        return vote.question.roundtable
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -114,7 +114,10 @@ def test_postpone_action_keeps_the_original_date(staff_client, tenant_a):
 
 def test_move_virtual_action_moves_the_rsvps_too(staff_client, tenant_a):
     before = fresh(tenant_a)
-    response = act(staff_client, "move_virtual", before.pk)
+    # The action asks first (join link, note), then acts on "apply".
+    assert act(staff_client, "move_virtual", before.pk).status_code == 200
+    assert fresh(tenant_a).format == before.format
+    response = act(staff_client, "move_virtual", before.pk, apply="1")
     assert response.status_code == 302
     after = fresh(tenant_a)
     assert after.format == Meeting.Format.VIRTUAL
@@ -125,21 +128,23 @@ def test_move_virtual_action_moves_the_rsvps_too(staff_client, tenant_a):
         registration = Registration.objects.get(pk=tenant_a.registration.pk)
     assert registration.response == Registration.Response.VIRTUAL
     # Again: nothing to do, and said so.
-    response = act(staff_client, "move_virtual", before.pk)
+    response = act(staff_client, "move_virtual", before.pk, apply="1")
     assert f"“{before.title}” is already virtual." in messages_of(response)
     assert fresh(tenant_a).sequence == after.sequence
 
 
 def test_cancel_action(staff_client, tenant_a):
     before = fresh(tenant_a)
-    act(staff_client, "cancel", before.pk)
+    assert act(staff_client, "cancel", before.pk).status_code == 200  # asks for a note first
+    assert fresh(tenant_a).status == Meeting.Status.SCHEDULED
+    act(staff_client, "cancel", before.pk, apply="1")
     after = fresh(tenant_a)
     assert after.status == Meeting.Status.CANCELLED
     assert after.sequence == before.sequence + 1
     [change] = changes(tenant_a)
     assert (change.kind, change.changed_by) == (MeetingChange.Kind.CANCELLED, tenant_a.staff)
     # The service refuses a second cancellation; the admin reports it per meeting.
-    response = act(staff_client, "cancel", before.pk)
+    response = act(staff_client, "cancel", before.pk, apply="1")
     assert f"“{before.title}”: This meeting is already cancelled." in messages_of(response)
     assert len(changes(tenant_a)) == 1
 
@@ -160,11 +165,32 @@ def test_record_attendance_action(staff_client, tenant_a):
 
 
 @pytest.mark.parametrize(
-    "action", ["postpone", "move_virtual", "cancel", "record_attendance", "delete_selected"]
+    "action",
+    [
+        "postpone",
+        "postpone_to",
+        "move_virtual",
+        "cancel",
+        "send_reminders_now",
+        "duplicate",
+        "record_attendance",
+        "record_attendance_bulk",
+        "standard_agenda",
+        "delete_selected",
+    ],
 )
 def test_actions_ignore_another_alliances_meetings(staff_client, tenant_b, action):
     before = tenant_rows(tenant_b.alliance)
-    response = act(staff_client, action, tenant_b.meeting.pk, post="yes")
+    response = act(
+        staff_client,
+        action,
+        tenant_b.meeting.pk,
+        post="yes",
+        apply="1",
+        day="2031-05-01",
+        start="10:00",
+        attended=[str(tenant_b.registration.pk)],
+    )
     assert response.status_code in (200, 302)
     assert tenant_rows(tenant_b.alliance) == before
 

@@ -29,7 +29,7 @@ import logging
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property, partial, reduce
 from operator import or_
 
@@ -239,26 +239,27 @@ def _upcoming(model, plan: _Plan, offsets: list[int]):
 
 
 def _due_meetings(plan: _Plan):
-    return (
-        _upcoming(Meeting, plan, plan.meeting_offsets)
-        .select_related("alliance", "host_organization")
-        .prefetch_related(
-            # Every answer: attending ones get reminders, and any answer stops the nudge.
-            Prefetch(
-                "registrations",
-                queryset=Registration.objects.select_related("membership__user"),
-            ),
-            Prefetch(
-                "agenda",
-                queryset=AgendaItem.objects.select_related(
-                    "presenter_speaker", "presenter_member__user"
-                ).order_by("order", "pk"),
-            ),
-            Prefetch(
-                "guest_links",
-                queryset=Guest.objects.select_related("speaker").order_by("speaker__name"),
-            ),
-        )
+    return _with_reminder_rows(_upcoming(Meeting, plan, plan.meeting_offsets))
+
+
+def _with_reminder_rows(meetings):
+    # What a meeting's reminders show, loaded per batch (shared with the manual send).
+    return meetings.select_related("alliance", "host_organization").prefetch_related(
+        # Every answer: attending ones get reminders, and any answer stops the nudge.
+        Prefetch(
+            "registrations",
+            queryset=Registration.objects.select_related("membership__user"),
+        ),
+        Prefetch(
+            "agenda",
+            queryset=AgendaItem.objects.select_related(
+                "presenter_speaker", "presenter_member__user"
+            ).order_by("order", "pk"),
+        ),
+        Prefetch(
+            "guest_links",
+            queryset=Guest.objects.select_related("speaker").order_by("speaker__name"),
+        ),
     )
 
 
@@ -496,6 +497,54 @@ class _Plan:
             context=context,
             attachment=attachments[show],
         )
+
+
+# Sent now, by staff ("Send reminders now" in the meetings admin)
+# ------------------------------------------------------------------------------
+
+
+def manual_reminder_key(now: datetime.datetime, alliance: Alliance) -> str:
+    """Once per meeting and day (the alliance's day): a second press that day adds nothing."""
+    return f"manual@{now.astimezone(zoneinfo.ZoneInfo(alliance.time_zone)):%Y-%m-%d}"
+
+
+def meeting_reminders_send_now(
+    *, alliance: Alliance, meeting_ids: Iterable[int], now: datetime.datetime | None = None
+) -> dict[int, int]:
+    """Queue a reminder now to the attending registrants of these meetings.
+
+    The same message as the scheduled reminders (their zone, agenda, join link,
+    .ics, unsubscribe link), to those who take reminders. Only meetings of
+    `alliance` that are scheduled and still ahead are considered; returns how
+    many reminders were queued per meeting id considered (0 when they had gone
+    out already today). Call inside the alliance's scope.
+    """
+    now = now or timezone.now()
+    plan = _Plan(alliance=alliance, now=now)
+    key = manual_reminder_key(now, alliance)
+    meetings = _with_reminder_rows(
+        Meeting.objects.filter(
+            alliance=alliance,
+            pk__in=list(meeting_ids),
+            status=ScheduledEvent.Status.SCHEDULED,
+            starts_at__gt=now,
+        ).order_by("pk")
+    )
+    queued = {}
+    with transaction.atomic():
+        for meeting in meetings:
+            meeting.alliance = alliance
+            attachment = cache(partial(meeting_attachment, meeting, show_join_link=True))
+            messages = [
+                # The offset only names the key; this one is the day's manual key.
+                replace(plan._meeting_reminder(meeting, registration, 0, attachment), key=key)
+                for registration in meeting.registrations.all()
+                if registration.is_attending and _wants_reminders(registration.membership)
+            ]
+            # The logo is read only when there is something to send.
+            sent = _queue(alliance=alliance, messages=messages, logo=messages and plan.logo)
+            queued[meeting.pk] = sent["meeting_reminder"]
+    return queued
 
 
 # Queueing in bulk
