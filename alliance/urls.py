@@ -13,10 +13,6 @@ from . import content_urls, notification_views, views
 # password change, which also ends the user's other sessions.
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.password_change = lambda request, extra_context=None: redirect("account_change_password")
-admin.site.site_header = f"{settings.PORTAL_NAME} — staff"
-admin.site.site_title = settings.PORTAL_NAME
-admin.site.index_title = "Run your alliance"
-admin.site.site_url = "/"
 
 tenant_patterns = [
     path("", views.alliance_home, name="alliance_home"),

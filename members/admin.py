@@ -1,20 +1,77 @@
 from django.contrib import admin, messages
+from django.contrib.admin import actions as admin_actions
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
 from django_scopes import scope
 
 from alliance.notifications.digests import preview_digest
 from alliance.notifications.preview import email_preview_response
-from alliance.tenancy.admin import SuperuserOnlyAdmin, TenantAdmin
+from alliance.tenancy.admin import SuperuserOnlyAdmin, TenantAdmin, TenantHistoryAdmin
 
 from . import services
 from .models import Invitation, Membership, Organization, Speaker, User
 from .resources import AllianceImportExportMixin, MembershipResource, OrganizationResource
+
+
+class RefuseDeletionWithDependents:
+    """Deleting a row others depend on is refused with a message saying what to do instead.
+
+    The database's PROTECT stays the last word; this replaces Django's list of
+    "protected related objects" with a reason staff can act on, in the delete view
+    and the bulk delete action (list "delete_selected" in `actions`). Subclasses
+    define `deletion_refusal(obj)`: the reason, or None when the row may go.
+    """
+
+    def deletion_refusal(self, obj) -> str | None:
+        raise NotImplementedError
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_delete_permission(request, obj):
+            refusal = self.deletion_refusal(obj)
+            if refusal:
+                self.message_user(request, refusal, messages.ERROR)
+                opts = self.model._meta
+                return HttpResponseRedirect(
+                    reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+                )
+        return super().delete_view(request, object_id, extra_context)
+
+    @admin.action(
+        description=gettext_lazy("Delete selected %(verbose_name_plural)s"),
+        permissions=["delete"],
+    )
+    def delete_selected(self, request, queryset):
+        """Django's delete action (with its confirmation page), for deletable rows only."""
+        deletable = []
+        for obj in queryset:
+            refusal = self.deletion_refusal(obj)
+            if refusal:
+                self.message_user(request, refusal, messages.ERROR)
+            else:
+                deletable.append(obj.pk)
+        if not deletable:
+            return None
+        return admin_actions.delete_selected(self, request, queryset.filter(pk__in=deletable))
+
+    def delete_queryset(self, request, queryset):
+        # Whatever calls it: a row that gained dependents meanwhile is left alone.
+        keep = [obj.pk for obj in queryset if self.deletion_refusal(obj) is not None]
+        super().delete_queryset(request, queryset.exclude(pk__in=keep))
+
+
+def first_dependents(obj, relations: list[tuple[str, str]]) -> str | None:
+    """The noun of the first reverse relation (name, noun) that has rows, else None."""
+    for name, noun in relations:
+        if getattr(obj, name).exists():
+            return noun
+    return None
 
 
 @admin.register(User)
@@ -38,15 +95,34 @@ class UserAdmin(SuperuserOnlyAdmin, DjangoUserAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(TenantAdmin, AllianceImportExportMixin, admin.ModelAdmin):
+class OrganizationAdmin(
+    TenantAdmin, RefuseDeletionWithDependents, AllianceImportExportMixin, admin.ModelAdmin
+):
     resource_classes = [OrganizationResource]
     list_display = ["name", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name"]
+    actions = ["delete_selected"]
+
+    def deletion_refusal(self, organization):
+        noun = first_dependents(
+            organization,
+            [
+                ("memberships", "members"),
+                ("participations", "workgroup participations"),
+                ("readings", "readings"),
+            ],
+        )
+        if noun is None:
+            return None
+        return (
+            f"“{organization}” has {noun}: it cannot be deleted. Untick “is active” "
+            "instead; its people and its data stay."
+        )
 
 
 @admin.register(Membership)
-class MembershipAdmin(TenantAdmin, AllianceImportExportMixin, admin.ModelAdmin):
+class MembershipAdmin(TenantAdmin, AllianceImportExportMixin, TenantHistoryAdmin):
     resource_classes = [MembershipResource]
     list_display = ["user", "organization", "role", "title", "is_active"]
     list_filter = ["role", "is_active"]
@@ -54,6 +130,9 @@ class MembershipAdmin(TenantAdmin, AllianceImportExportMixin, admin.ModelAdmin):
     search_fields = ["user__full_name", "user__email", "organization__name"]
     actions = ["deactivate"]
     readonly_fields = ["digest_preview_link"]
+    # Adds "Invite a member" beside import and export (django-import-export keeps
+    # it as the base of its own changelist template).
+    change_list_template = "admin/members/membership/change_list.html"
 
     # The progress digest preview: what the member would get if it went out now.
     # GET only, and nothing is queued.
@@ -119,9 +198,19 @@ class MembershipAdmin(TenantAdmin, AllianceImportExportMixin, admin.ModelAdmin):
         description="Deactivate (leaves the alliance; history is kept)", permissions=["change"]
     )
     def deactivate(self, request, queryset):
-        for membership in queryset:
+        done = 0
+        for membership in queryset.select_related("user"):
+            if not membership.is_active:
+                continue
             services.membership_deactivate(membership=membership)
-        self.message_user(request, f"{len(queryset)} membership(s) deactivated.", messages.SUCCESS)
+            # Recorded like any admin change: who, when, which membership.
+            self.log_change(request, membership, "Deactivated (left the alliance).")
+            done += 1
+        skipped = len(queryset) - done
+        text = f"{done} membership(s) deactivated."
+        if skipped:
+            text += f" {skipped} already inactive, left as they were."
+        self.message_user(request, text, messages.SUCCESS)
 
 
 @admin.register(Speaker)

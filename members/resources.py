@@ -12,6 +12,8 @@ the confirmed import runs in one transaction that is rolled back if any row
 fails after all. Every row error names its line and what is wrong with it.
 """
 
+import logging
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, ValidationError
@@ -31,6 +33,8 @@ from alliance.models import Alliance
 
 from .models import Membership, Organization, Role
 from .services import member_import_upsert
+
+logger = logging.getLogger(__name__)
 
 EMAIL_MAX_LENGTH = 254  # User.email (EmailField)
 FULL_NAME_MAX_LENGTH = 200  # User.full_name
@@ -191,6 +195,8 @@ class AllianceResource(ModelResource):
 
     #: Columns a file must have.
     required_columns: tuple[str, ...] = ()
+    #: Added to import-export's row number (1 = the first data row) in "Line N".
+    line_offset = 0
 
     def __init__(self, *, alliance: Alliance | None = None, **kwargs):
         # The admin builds a resource without an alliance only to list its
@@ -240,7 +246,7 @@ class AllianceResource(ModelResource):
         row_result = super().import_row(row, instance_loader, **kwargs)
         if row_result.validation_error is not None:
             row_result.validation_error = _numbered(
-                row_result.validation_error, kwargs.get("row_number")
+                row_result.validation_error, kwargs.get("row_number", 0) + self.line_offset
             )
         return row_result
 
@@ -542,7 +548,9 @@ class AllianceImportExportMixin(ImportExportMixin):
         return initial
 
     def get_import_resource_kwargs(self, request, **kwargs):
-        return {"alliance": self.import_alliance(request, kwargs.get("form"))}
+        alliance = self.import_alliance(request, kwargs.get("form"))
+        request._import_alliance = alliance  # for the log line (process_result)
+        return {"alliance": alliance}
 
     def get_export_resource_kwargs(self, request, **kwargs):
         # One alliance: the resource narrows to it too. Several: the
@@ -556,8 +564,45 @@ class AllianceImportExportMixin(ImportExportMixin):
         kwargs["rollback_on_validation_errors"] = True
         return kwargs
 
+    # Every confirmed import and every export is logged: who, which alliance, how many.
+    # (A saved import also leaves one admin LogEntry per row, by django-import-export.)
+
+    def _log_import(self, result, request, outcome: str) -> None:
+        alliance = getattr(request, "_import_alliance", None)
+        logger.info(
+            "admin import %s %s: user=%s alliance=%s rows=%d new=%d updated=%d "
+            "skipped=%d invalid=%d errors=%d",
+            self.model._meta.label,
+            outcome,
+            request.user.pk,
+            alliance.slug if alliance else "-",
+            result.total_rows,
+            result.totals.get("new", 0),
+            result.totals.get("update", 0),
+            result.totals.get("skip", 0),
+            len(result.invalid_rows),
+            len(result.row_errors()) + len(result.base_errors),
+        )
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        data = super().get_data_for_export(request, queryset, **kwargs)
+        alliance = self.get_export_resource_kwargs(request, **kwargs)["alliance"]
+        # Several alliances: the changelist's rows, within the user's alliances.
+        scope_ids = (
+            "all" if request.user.is_superuser else getattr(request, "staff_alliance_ids", [])
+        )
+        logger.info(
+            "admin export %s: user=%s alliance=%s rows=%d",
+            self.model._meta.label,
+            request.user.pk,
+            alliance.slug if alliance else f"{scope_ids}",
+            len(data),
+        )
+        return data
+
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():
+            self._log_import(result, request, "refused")
             # The transaction was rolled back: say so instead of "Import finished".
             problems = [
                 text
@@ -575,4 +620,5 @@ class AllianceImportExportMixin(ImportExportMixin):
             messages.error(request, f"Nothing was imported. {shown}")
             app_label, model_name = self.get_model_info()
             return HttpResponseRedirect(reverse(f"admin:{app_label}_{model_name}_import"))
+        self._log_import(result, request, "saved")
         return super().process_result(result, request)

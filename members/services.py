@@ -50,6 +50,7 @@ STAFF_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Seats are the members' to take or give up; staff record attendance.
     "roundtables.roundtableregistration": ("view", "change"),
     "roundtables.question": ("view", "change"),
+    "roundtables.questionvote": ("view",),
     "alliance.notice": ("view", "add", "change", "delete"),
     "alliance.resource": ("view", "add", "change", "delete"),
     "alliance.publication": ("view", "add", "change", "delete"),

@@ -57,7 +57,8 @@ WSGI_APPLICATION = "alliance.wsgi.application"
 # APPS
 # ------------------------------------------------------------------------------
 DJANGO_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with the portal's site (alliance/admin_site.py).
+    "alliance.admin_site.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -73,6 +74,7 @@ THIRD_PARTY_APPS = [
     "crispy_bootstrap5",
     "csp",
     "import_export",
+    "simple_history",
 ]
 LOCAL_APPS = [
     "alliance.apps.AllianceConfig",
@@ -139,6 +141,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After authentication: history rows record the signed-in user as "who".
+    "simple_history.middleware.HistoryRequestMiddleware",
     "alliance.tenancy.middleware.StaffMFARequiredMiddleware",
     # Last, so that the view *and* the template render run inside the scope.
     "alliance.tenancy.middleware.TenantScopeMiddleware",

@@ -8,10 +8,30 @@ models, and the `alliance` field itself.
 """
 
 from django import forms
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.http import Http404
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.utils import get_history_model_for_model
 
 from alliance.models import Alliance
+
+
+def plausible_id(value) -> bool:
+    """A row id as posted: digits that fit a 64-bit integer (the database refuses more)."""
+    text = str(value)
+    return text.isdigit() and len(text) <= 18
+
+
+class SafeAutocompleteSelect(AutocompleteSelect):
+    """Re-showing a refused form with a malformed id leaves the choice empty, no error
+    (Django's widget looks the posted value up as an id and fails on "abc")."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, [v for v in value if plausible_id(v)], attr)
 
 
 class TenantAdmin:
@@ -39,6 +59,10 @@ class TenantAdmin:
         return [f for f in filters if f != "alliance"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
         related = db_field.related_model
         if related is Alliance:
             allowed = self.allowed_alliances(request)
@@ -92,3 +116,47 @@ class SuperuserOnlyAdmin:
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+class TenantHistoryAdmin(SimpleHistoryAdmin):
+    """django-simple-history's history pages, for tenant models (docs/history.md).
+
+    Use it in place of `admin.ModelAdmin`, after `TenantAdmin`:
+    `class MeetingAdmin(TenantAdmin, TenantHistoryAdmin): ...`.
+
+    SimpleHistoryAdmin alone would leak: its history view falls back to the
+    historical rows when `get_queryset()` lacks the object (meant for deleted
+    objects), and its version view looks the row up by ids only. Here both
+    answer 404 unless the live object is in `get_queryset(request)`, which
+    TenantAdmin narrows to the staff user's alliances: the same 404 as the change
+    view, so existence is not revealed.
+
+    Reverting to an old version is off (`history_revert_allowed`): a revert saves
+    the model directly, past the services that notify registrants and bump the
+    calendar SEQUENCE.
+    """
+
+    history_revert_allowed = False
+
+    def _check_visible(self, request, object_id) -> None:
+        # get_object() narrows by get_queryset() and answers None for a malformed id.
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404("No such object.")
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._check_visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._check_visible(request, object_id)
+        history_pk = get_history_model_for_model(self.model)._meta.pk
+        try:
+            history_pk.to_python(version_id)
+        except ValidationError:
+            raise Http404("No such version.") from None
+        if request.method == "POST" and self.revert_disabled(request):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return not self.history_revert_allowed or super().revert_disabled(request, obj)

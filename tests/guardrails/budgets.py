@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scope
 
 from members.models import Role
+from sessions.models import Guest, MeetingChange
 from tests.factories import (
     AgendaItemFactory,
     AllianceFactory,
@@ -27,6 +28,14 @@ from tests.factories import (
     SpeakerFactory,
 )
 from tests.factories.content import PDF_BYTES
+from tests.factories.workgroups import (
+    FocusAreaFactory,
+    GoalFactory,
+    GoalSetFactory,
+    ParticipationFactory,
+    ReadingFactory,
+)
+from workgroups.models import BaselineChange, ReadingRevision
 
 MEMBER_PAGE_BUDGET = 8
 ADMIN_CHANGELIST_BUDGET = 12
@@ -63,6 +72,16 @@ def grow(tenant, extra: int) -> None:
         AgendaItemFactory(meeting=meeting)
         RegistrationFactory(alliance=alliance, meeting=meeting, membership=ceo)
         speaker = SpeakerFactory(alliance=alliance)
+        with scope(alliance=alliance):  # no factories for these: created as the services do
+            Guest.objects.create(meeting=meeting, speaker=speaker, joins_dinner=bool(_ % 2))
+            MeetingChange.objects.create(
+                alliance=alliance,
+                meeting=meeting,
+                kind=MeetingChange.Kind.POSTPONED,
+                old_starts_at=meeting.starts_at,
+                new_starts_at=None,
+                changed_by=tenant.staff,
+            )
         roundtable = RoundtableFactory(
             alliance=alliance, program_year=tenant.program_year, facilitators=[speaker]
         )
@@ -97,3 +116,37 @@ def grow(tenant, extra: int) -> None:
             ends_on=datetime.date(1960 + _, 12, 31),
         )
         ResourceFactory(alliance=alliance, program_year=earlier_year)
+        _grow_workgroup(tenant, organization, ceo)
+
+
+def _grow_workgroup(tenant, organization, ceo) -> None:
+    """One more participant of the tenant's workgroup, with a focus area, a reading and
+    its revision, a baseline change and a goal (the workgroups admin's changelists)."""
+    alliance = tenant.alliance
+    ParticipationFactory(workgroup=tenant.workgroup, organization=organization)
+    FocusAreaFactory(workgroup=tenant.workgroup)
+    reading = ReadingFactory(
+        alliance=alliance,
+        measure=tenant.measure,
+        organization=organization,
+        entered_by=ceo.user,
+        updated_by=ceo.user,
+    )
+    GoalFactory(
+        alliance=alliance,
+        goal_set=GoalSetFactory(
+            alliance=alliance, organization=organization, program_year=tenant.program_year
+        ),
+    )
+    with scope(alliance=alliance):
+        ReadingRevision.objects.create(
+            alliance=alliance, reading=reading, numerator=1, denominator=1, changed_by=ceo.user
+        )
+        BaselineChange.objects.create(
+            alliance=alliance,
+            aim=tenant.aim,
+            old_value=1,
+            new_value=2,
+            reason="Late data",
+            changed_by=tenant.staff,
+        )
