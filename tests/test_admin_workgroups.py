@@ -609,3 +609,26 @@ def test_a_file_over_the_row_limit_is_refused_with_one_message(staff_client, ten
         "Line 2: the file has 3 rows; the limit is 2: split it into smaller files"
     ]
     assert all_counts() == before
+
+
+def test_reopening_goal_sets_is_in_their_history(staff_client, tenant_a, tenant_b):
+    from django.utils import timezone
+    from django_scopes import scope
+
+    goal_sets = [tenant_a.goal.goal_set, tenant_b.goal.goal_set]
+    for goal_set in goal_sets:
+        with scope(alliance=goal_set.alliance):
+            goal_set.submitted_at = timezone.now()
+            goal_set.save()
+    staff_client.post(
+        reverse("admin:workgroups_goalset_changelist"),
+        {"action": "reopen", "_selected_action": [str(g.pk) for g in goal_sets]},
+    )
+    ours, theirs = goal_sets
+    with scope(alliance=ours.alliance):
+        ours.refresh_from_db()
+        assert ours.submitted_at is None
+        assert ours.history.latest().history_user == tenant_a.staff
+    with scope(alliance=theirs.alliance):
+        theirs.refresh_from_db()
+        assert theirs.submitted_at is not None  # another alliance's id changed nothing

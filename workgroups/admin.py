@@ -20,6 +20,7 @@ from import_export.formats import base_formats
 
 from alliance.selectors import current_program_year
 from alliance.tenancy.admin import TenantAdmin, TenantHistoryAdmin
+from alliance.tenancy.history import bulk_update_recorded
 from members.admin import RefuseDeletionWithDependents, first_dependents
 from members.resources import AllianceImportExportMixin
 
@@ -274,7 +275,16 @@ class GoalSetAdmin(TenantAdmin, TenantHistoryAdmin):
 
     @admin.action(description="Reopen for changes", permissions=["change"])
     def reopen(self, request, queryset):
-        queryset.update(submitted_at=None, submitted_by=None)
+        # Row by row in history (who reopened, when), and in the admin's log.
+        submitted = [goal_set for goal_set in queryset if goal_set.submitted_at is not None]
+        for goal_set in submitted:
+            goal_set.submitted_at, goal_set.submitted_by = None, None
+        bulk_update_recorded(submitted, ["submitted_at", "submitted_by"], by=request.user)
+        for goal_set in submitted:
+            self.log_change(request, goal_set, "Reopened for changes.")
+        self.message_user(
+            request, f"{len(submitted)} goal set(s) reopened for changes.", messages.SUCCESS
+        )
 
 
 @admin.register(Commitment)
