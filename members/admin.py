@@ -1,77 +1,26 @@
 from django.contrib import admin, messages
-from django.contrib.admin import actions as admin_actions
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext_lazy
 from django_scopes import scope
 
 from alliance.notifications.digests import preview_digest
 from alliance.notifications.preview import email_preview_response
-from alliance.tenancy.admin import SuperuserOnlyAdmin, TenantAdmin, TenantHistoryAdmin
+from alliance.tenancy.admin import (
+    RefuseDeletionWithDependents,
+    SuperuserOnlyAdmin,
+    TenantAdmin,
+    TenantHistoryAdmin,
+    first_dependents,
+)
 
 from . import services
 from .models import Invitation, Membership, Organization, Speaker, User
 from .resources import AllianceImportExportMixin, MembershipResource, OrganizationResource
-
-
-class RefuseDeletionWithDependents:
-    """Deleting a row others depend on is refused with a message saying what to do instead.
-
-    The database's PROTECT stays the last word; this replaces Django's list of
-    "protected related objects" with a reason staff can act on, in the delete view
-    and the bulk delete action (list "delete_selected" in `actions`). Subclasses
-    define `deletion_refusal(obj)`: the reason, or None when the row may go.
-    """
-
-    def deletion_refusal(self, obj) -> str | None:
-        raise NotImplementedError
-
-    def delete_view(self, request, object_id, extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
-        if obj is not None and self.has_delete_permission(request, obj):
-            refusal = self.deletion_refusal(obj)
-            if refusal:
-                self.message_user(request, refusal, messages.ERROR)
-                opts = self.model._meta
-                return HttpResponseRedirect(
-                    reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-                )
-        return super().delete_view(request, object_id, extra_context)
-
-    @admin.action(
-        description=gettext_lazy("Delete selected %(verbose_name_plural)s"),
-        permissions=["delete"],
-    )
-    def delete_selected(self, request, queryset):
-        """Django's delete action (with its confirmation page), for deletable rows only."""
-        deletable = []
-        for obj in queryset:
-            refusal = self.deletion_refusal(obj)
-            if refusal:
-                self.message_user(request, refusal, messages.ERROR)
-            else:
-                deletable.append(obj.pk)
-        if not deletable:
-            return None
-        return admin_actions.delete_selected(self, request, queryset.filter(pk__in=deletable))
-
-    def delete_queryset(self, request, queryset):
-        # Whatever calls it: a row that gained dependents meanwhile is left alone.
-        keep = [obj.pk for obj in queryset if self.deletion_refusal(obj) is not None]
-        super().delete_queryset(request, queryset.exclude(pk__in=keep))
-
-
-def first_dependents(obj, relations: list[tuple[str, str]]) -> str | None:
-    """The noun of the first reverse relation (name, noun) that has rows, else None."""
-    for name, noun in relations:
-        if getattr(obj, name).exists():
-            return noun
-    return None
 
 
 @admin.register(User)

@@ -14,8 +14,6 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import actions as admin_actions
-from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import Count
@@ -26,7 +24,7 @@ from django.utils import timezone
 
 from alliance.admin import ProgramYearAdmin
 from alliance.models import ProgramYear
-from alliance.tenancy.admin import TenantAdmin, TenantHistoryAdmin
+from alliance.tenancy.admin import RefuseDeletionWithDependents, TenantAdmin, TenantHistoryAdmin
 from members.models import Speaker
 from sessions.admin import MeetingRowsFormSet, csv_download, event_date
 
@@ -90,7 +88,7 @@ class QuestionInline(RoundtableRowsInline, admin.TabularInline):
 
 
 @admin.register(Roundtable)
-class RoundtableAdmin(TenantAdmin, TenantHistoryAdmin):
+class RoundtableAdmin(TenantAdmin, RefuseDeletionWithDependents, TenantHistoryAdmin):
     list_display = ["title", "starts_at", "status", "capacity", "program_year"]
     list_filter = ["status", "program_year"]
     list_select_related = ["program_year"]
@@ -270,45 +268,12 @@ class RoundtableAdmin(TenantAdmin, TenantHistoryAdmin):
 
     # Deleting: never a roundtable someone registered for.
 
-    def has_delete_permission(self, request, obj=None):
-        allowed = super().has_delete_permission(request, obj)
-        return allowed and (obj is None or deletion_refusal(obj) is None)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        roundtable = self.get_object(request, unquote(object_id))
-        if roundtable is not None and super().has_delete_permission(request, roundtable):
-            refusal = deletion_refusal(roundtable)
-            if refusal:
-                self.message_user(request, refusal, messages.ERROR)
-                return HttpResponseRedirect(
-                    reverse("admin:roundtables_roundtable_change", args=[roundtable.pk])
-                )
-        return super().delete_view(request, object_id, extra_context)
-
-    @admin.action(description="Delete selected roundtables", permissions=["delete"])
-    def delete_selected(self, request, queryset):
-        """Django's delete action (with its confirmation page), for deletable ones only."""
-        deletable = []
-        for roundtable in queryset:
-            refusal = deletion_refusal(roundtable)
-            if refusal:
-                self.message_user(request, refusal, messages.ERROR)
-            else:
-                deletable.append(roundtable.pk)
-        if not deletable:
-            return None
-        return admin_actions.delete_selected(self, request, queryset.filter(pk__in=deletable))
+    def deletion_refusal(self, obj) -> str | None:
+        return deletion_refusal(obj)
 
     def delete_model(self, request, obj):
         services.roundtable_check_deletable(roundtable=obj)  # raises rather than deletes
         super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        # Whatever calls it: a roundtable registered for meanwhile is left alone.
-        keep = [r.pk for r in queryset if deletion_refusal(r) is not None]
-        for roundtable in queryset.filter(pk__in=keep):
-            self.message_user(request, deletion_refusal(roundtable), messages.ERROR)
-        super().delete_queryset(request, queryset.exclude(pk__in=keep))
 
 
 # The quarterly series, created from the program year

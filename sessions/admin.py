@@ -20,9 +20,7 @@ from collections.abc import Iterable
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import actions as admin_actions
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.forms.models import BaseInlineFormSet, ModelChoiceField
@@ -34,7 +32,12 @@ from django.utils import timezone
 from alliance.fields import TIME_ZONE_CHOICES
 from alliance.models import ProgramYear
 from alliance.notifications import reminders
-from alliance.tenancy.admin import TenantAdmin, TenantHistoryAdmin, plausible_id
+from alliance.tenancy.admin import (
+    RefuseDeletionWithDependents,
+    TenantAdmin,
+    TenantHistoryAdmin,
+    plausible_id,
+)
 from members.models import Organization, Speaker
 
 from . import services
@@ -469,7 +472,7 @@ def meeting_duplicate(*, meeting: Meeting, starts_at: datetime.datetime) -> Meet
 
 
 @admin.register(Meeting)
-class MeetingAdmin(TenantAdmin, TenantHistoryAdmin):
+class MeetingAdmin(TenantAdmin, RefuseDeletionWithDependents, TenantHistoryAdmin):
     list_display = ["title", "kind", "format", "status", "starts_at", "host_organization"]
     list_filter = ["kind", "format", "status", "program_year"]
     list_select_related = ["host_organization"]
@@ -962,43 +965,12 @@ class MeetingAdmin(TenantAdmin, TenantHistoryAdmin):
 
     # Deleting: never a meeting someone registered for.
 
-    def has_delete_permission(self, request, obj=None):
-        allowed = super().has_delete_permission(request, obj)
-        return allowed and (obj is None or deletion_refusal(obj) is None)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        meeting = self.get_object(request, unquote(object_id))
-        if meeting is not None and super().has_delete_permission(request, meeting):
-            refusal = deletion_refusal(meeting)
-            if refusal:
-                self.message_user(request, refusal, messages.ERROR)
-                return HttpResponseRedirect(
-                    reverse("admin:meetings_meeting_change", args=[meeting.pk])
-                )
-        return super().delete_view(request, object_id, extra_context)
-
-    @admin.action(description="Delete selected meetings", permissions=["delete"])
-    def delete_selected(self, request, queryset):
-        """Django's delete action (with its confirmation page), for deletable meetings only."""
-        deletable = []
-        for meeting in queryset:
-            refusal = deletion_refusal(meeting)
-            if refusal:
-                self.message_user(request, refusal, messages.ERROR)
-            else:
-                deletable.append(meeting.pk)
-        if not deletable:
-            return None
-        return admin_actions.delete_selected(self, request, queryset.filter(pk__in=deletable))
+    def deletion_refusal(self, obj) -> str | None:
+        return deletion_refusal(obj)
 
     def delete_model(self, request, obj):
         services.meeting_check_deletable(meeting=obj)  # raises rather than deletes
         super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        # Whatever calls it: a meeting registered for meanwhile is left alone.
-        keep = [m.pk for m in queryset if deletion_refusal(m) is not None]
-        super().delete_queryset(request, queryset.exclude(pk__in=keep))
 
 
 @admin.register(Registration)

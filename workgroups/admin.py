@@ -19,9 +19,13 @@ from django.utils.html import format_html
 from import_export.formats import base_formats
 
 from alliance.selectors import current_program_year
-from alliance.tenancy.admin import TenantAdmin, TenantHistoryAdmin
+from alliance.tenancy.admin import (
+    RefuseDeletionWithDependents,
+    TenantAdmin,
+    TenantHistoryAdmin,
+    first_dependents,
+)
 from alliance.tenancy.history import bulk_update_recorded
-from members.admin import RefuseDeletionWithDependents, first_dependents
 from members.resources import AllianceImportExportMixin
 
 from . import services

@@ -8,12 +8,16 @@ models, and the `alliance` field itself.
 """
 
 from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import actions as admin_actions
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_history_model_for_model
 
@@ -90,6 +94,68 @@ class TenantAdmin:
         if self.alliance_path == "alliance" and obj.alliance_id is None:
             obj.alliance = self.allowed_alliances(request).get()
         super().save_model(request, obj, form, change)
+
+
+class RefuseDeletionWithDependents:
+    """Deleting a row others depend on is refused with a message saying what to do instead.
+
+    The database's PROTECT stays the last word; this replaces Django's list of
+    "protected related objects" with a reason staff can act on, in the delete view
+    and the bulk delete action (list "delete_selected" in `actions`). Subclasses
+    define `deletion_refusal(obj)`: the reason, or None when the row may go.
+    """
+
+    def deletion_refusal(self, obj) -> str | None:
+        raise NotImplementedError
+
+    def has_delete_permission(self, request, obj=None):
+        # No delete button on a row that cannot go; the delete page explains why.
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or self.deletion_refusal(obj) is None)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and super().has_delete_permission(request, obj):
+            refusal = self.deletion_refusal(obj)
+            if refusal:
+                self.message_user(request, refusal, messages.ERROR)
+                opts = self.model._meta
+                return HttpResponseRedirect(
+                    reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+                )
+        return super().delete_view(request, object_id, extra_context)
+
+    @admin.action(
+        description=gettext_lazy("Delete selected %(verbose_name_plural)s"),
+        permissions=["delete"],
+    )
+    def delete_selected(self, request, queryset):
+        """Django's delete action (with its confirmation page), for deletable rows only."""
+        deletable = []
+        for obj in queryset:
+            refusal = self.deletion_refusal(obj)
+            if refusal:
+                self.message_user(request, refusal, messages.ERROR)
+            else:
+                deletable.append(obj.pk)
+        if not deletable:
+            return None
+        return admin_actions.delete_selected(self, request, queryset.filter(pk__in=deletable))
+
+    def delete_queryset(self, request, queryset):
+        # Whatever calls it: a row that gained dependents meanwhile is left alone.
+        keep = [obj.pk for obj in queryset if self.deletion_refusal(obj) is not None]
+        for obj in queryset.filter(pk__in=keep):
+            self.message_user(request, self.deletion_refusal(obj), messages.ERROR)
+        super().delete_queryset(request, queryset.exclude(pk__in=keep))
+
+
+def first_dependents(obj, relations: list[tuple[str, str]]) -> str | None:
+    """The noun of the first reverse relation (name, noun) that has rows, else None."""
+    for name, noun in relations:
+        if getattr(obj, name).exists():
+            return noun
+    return None
 
 
 def _memberships_with_names():
