@@ -5,6 +5,7 @@ is not installed): it answers each recipient with the codes the test scripts
 and records every message it accepts.
 """
 
+import os
 import socket
 import socketserver
 import threading
@@ -443,7 +444,10 @@ def test_the_sweep_requeues_rows_a_stopped_worker_left_sending(alliance):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIP LOCKED needs PostgreSQL")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql" and not os.environ.get("CI"),
+    reason="SKIP LOCKED needs PostgreSQL; CI runs it there (and fails it on any other database)",
+)
 def test_a_row_another_worker_is_claiming_is_skipped_not_waited_for():
     alliance = AllianceFactory()
     row = queued(alliance, "contended@example.org")

@@ -10,6 +10,7 @@ stricter about layout than it is forgiving: a mail client that drops our
 """
 
 import base64
+import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -291,7 +292,11 @@ def test_each_email_template_fits_and_runs_nothing(browser, template):
         except Exception as error:
             # Optional coverage: an email that needs its own objects is its own tests' job.
             reason = f"{type(error).__name__}: {str(error).split(' in [', 1)[0][:200]}"
-            pytest.skip(f"{template} needs more than the minimal context ({reason})")
+            message = f"{template} needs more than the minimal context ({reason})"
+            if os.environ.get("CI"):
+                # No skipped gate passes in CI: give the template what it needs here.
+                pytest.fail(message)
+            pytest.skip(message)
     assert email_problems(browser, as_client_shows(html)) == []
 
 
