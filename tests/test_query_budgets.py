@@ -70,3 +70,20 @@ def test_admin_changelists(client, tenant_a, tenant_b, totp_for, who):
         assert queries <= ADMIN_CHANGELIST_BUDGET, f"{url}: {queries} queries"
         assert large[url] == (status, queries), f"{url}: {queries} then {large[url][1]}"
     assert visible
+
+
+def test_admin_changelists_at_10_and_1000_rows(client, tenant_a, totp_for):
+    """Staff's changelists cost the same at 10 and at 1,000 rows of every model
+    (past a page: pagination and its count must not add per-row queries)."""
+    totp_for(tenant_a.staff)
+    client.force_login(tenant_a.staff)
+    grow(tenant_a, 9)
+    at_10 = counts(client, changelists())
+    grow(tenant_a, 990)
+    at_1000 = counts(client, changelists())
+    for url, (status, queries) in at_10.items():
+        if status == 403:
+            continue
+        assert status == 200, url
+        assert queries <= ADMIN_CHANGELIST_BUDGET, f"{url}: {queries} queries"
+        assert at_1000[url] == (status, queries), f"{url}: {queries} then {at_1000[url][1]}"
