@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints/build.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test lint format clean
+.PHONY: setup run test lint format clean bench
 
 setup: $(STAMP) node_modules/.installed
 
@@ -38,6 +38,12 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The benchmark (docs/performance.md): PostgreSQL, Redis and wrk on loopback,
+# the M load data, gunicorn. Options go in BENCH, e.g. make bench BENCH=--sqlite
+bench: setup
+	bin/services wrk
+	$(BIN)/python -m bench.run $(BENCH)
 
 lint: setup
 	$(BIN)/ruff check .
