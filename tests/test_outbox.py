@@ -613,3 +613,38 @@ def test_retry_sends_a_failed_row_again(staff_client, tenant_a, django_capture_o
     assert failed.status == Status.SENT and failed.attempts == 1
     assert [m.to for m in mail.outbox] == [[failed.recipient]]
     assert reload(sent).attempts == 1  # left alone
+
+
+def test_bulk_rows_go_to_the_broker_in_chunks_and_are_all_delivered(
+    alliance, django_capture_on_commit_callbacks, monkeypatch
+):
+    from alliance.notifications.tasks import deliver_outgoing_emails
+
+    published = []
+    deliver_now = deliver_outgoing_emails.delay
+    monkeypatch.setattr(
+        deliver_outgoing_emails,
+        "delay",
+        lambda ids: published.append(list(ids)) or deliver_now(ids),
+    )
+    count = outbox.DELIVERY_CHUNK * 2 + 1
+    with scope(alliance=alliance), django_capture_on_commit_callbacks(execute=True):
+        created = outbox.enqueue_many(
+            alliance=alliance,
+            rows=[
+                outbox.new_row(
+                    alliance=alliance,
+                    kind="bulk-test",
+                    about=alliance,
+                    recipient=f"member{n}@example.org",
+                    key="k",
+                    subject="Hello",
+                    text_body="Hello",
+                )
+                for n in range(count)
+            ],
+        )
+    assert [len(chunk) for chunk in published] == [outbox.DELIVERY_CHUNK] * 2 + [1]
+    assert sorted(pk for chunk in published for pk in chunk) == [row.pk for row in created]
+    assert {row.status for row in rows(kind="bulk-test")} == {Status.SENT}
+    assert len(mail.outbox) == count

@@ -16,6 +16,20 @@ def deliver_outgoing_email(outgoing_email_id: int) -> str:
     return delivery.deliver(outgoing_email_id).value
 
 
+@shared_task(name="notifications.deliver_outgoing_emails")
+def deliver_outgoing_emails(outgoing_email_ids: list[int]) -> dict[str, int]:
+    """Deliver a chunk of bulk mail in turn: one broker message per chunk, not per row.
+
+    Each row is claimed on its own, so a row another worker (or the sweep) took
+    is skipped; rows a killed worker never reached stay queued for the sweep.
+    """
+    outcomes: dict[str, int] = {}
+    for pk in outgoing_email_ids:
+        outcome = delivery.deliver(pk).value
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 @shared_task(name="notifications.sweep_outbox")
 def sweep_outbox() -> dict[str, int]:
     return delivery.sweep_outbox()
