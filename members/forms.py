@@ -3,6 +3,7 @@ from django.contrib.humanize.templatetags.humanize import ordinal
 
 from alliance.fields import TIME_ZONE_CHOICES
 from alliance.models import Alliance
+from alliance.widgets import FastSelect
 
 from .models import DigestPreference, Membership, Organization, Role, User
 
@@ -30,6 +31,7 @@ class DirectoryFilterForm(forms.Form):
         required=False,
         queryset=Organization.objects.none(),
         empty_label="All organizations",
+        widget=FastSelect,  # hundreds of organizations in a large alliance
     )
 
     def __init__(self, *args, alliance, **kwargs):
