@@ -10,6 +10,7 @@ error), so nothing is silently lost.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from functools import reduce
 from operator import or_
 
@@ -204,8 +205,19 @@ def enqueue_many(*, alliance: Alliance, rows: list[OutgoingEmail]) -> list[Outgo
     if not rows:
         return []
     wanted = {(r.kind, r.object_ref, r.recipient, r.key): r for r in rows}
+    # One condition per (kind, key) with the objects in an IN list: an OR with a
+    # term per row (thousands in a reminder batch) took PostgreSQL minutes.
+    objects_by_kind_and_key = defaultdict(set)
+    for row in rows:
+        objects_by_kind_and_key[row.kind, row.key].add(row.object_ref)
     mine = OutgoingEmail.objects.filter(
-        reduce(or_, (Q(kind=r.kind, object_ref=r.object_ref, key=r.key) for r in rows)),
+        reduce(
+            or_,
+            (
+                Q(kind=kind, key=key, object_ref__in=sorted(refs))
+                for (kind, key), refs in sorted(objects_by_kind_and_key.items())
+            ),
+        ),
         alliance=alliance,
     )
     identity = ("kind", "object_ref", "recipient", "key")
