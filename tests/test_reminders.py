@@ -634,3 +634,58 @@ def test_a_rolled_back_dispatch_leaves_nothing(tenant_a):
         assert dispatch(tenant_a, NOW) >= 1
         raise Abort
     assert sent_to("meeting_reminder", meeting) == []
+
+
+# Rendering once per shape
+# ------------------------------------------------------------------------------
+
+
+def test_one_render_per_shape_with_each_recipients_own_name_and_link(tenant_a, monkeypatch):
+    from django.utils.html import escape
+
+    from alliance.notifications.unsubscribe import unsubscribe_url
+
+    meeting = meeting_at(tenant_a, NOW + 20 * HOUR)
+    names = ["Ann O'Brien & <Sons>", "Bob Smith", XSS]
+    memberships = [member(tenant_a, user__full_name=name, user__time_zone="") for name in names]
+    for membership in memberships:
+        register(tenant_a, meeting, membership)
+    renders = []
+    render_in_full = reminders.render_message
+
+    def counting(**kwargs):
+        renders.append(kwargs["template"])
+        return render_in_full(**kwargs)
+
+    monkeypatch.setattr(reminders, "render_message", counting)
+    dispatch(tenant_a, NOW)
+    assert renders.count(reminders.TEMPLATE_REMINDER) == 1
+    by_recipient = {r.recipient: r for r in rows(kind="meeting_reminder")}
+    assert len(by_recipient) == len(memberships)
+    for membership in memberships:
+        row = by_recipient[membership.user.email]
+        name, link = membership.user.full_name, unsubscribe_url(membership, "reminders")
+        assert f"Dear {name}," in row.text_body
+        assert f"Dear {escape(name)}," in row.html_body
+        assert link in row.text_body and escape(link) in row.html_body
+        others = [m for m in memberships if m != membership]
+        assert not any(unsubscribe_url(m, "reminders") in row.text_body for m in others)
+        assert "\ue000" not in row.subject + row.text_body + row.html_body
+    assert "<script>" not in by_recipient[memberships[2].user.email].html_body
+
+
+def test_a_stand_in_a_template_changed_means_a_full_render(tenant_a, monkeypatch):
+    meeting = meeting_at(tenant_a, NOW + 20 * HOUR)
+    membership = member(tenant_a, user__full_name="Carol Jones")
+    register(tenant_a, meeting, membership)
+    render_in_full = reminders.render_message
+
+    def upper_name(**kwargs):  # as if a template upper-cased the name
+        subject, text, html = render_in_full(**kwargs)
+        return subject, text.replace("\ue000name\ue000", "\ue000NAME\ue000"), html
+
+    monkeypatch.setattr(reminders, "render_message", upper_name)
+    dispatch(tenant_a, NOW)
+    (row,) = rows(kind="meeting_reminder")
+    assert "Dear Carol Jones," in row.text_body
+    assert "\ue000" not in row.text_body

@@ -1,0 +1,1 @@
+"""`make bench`: throughput, latency and query counts against the load data."""
