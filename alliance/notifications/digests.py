@@ -49,7 +49,7 @@ from email.headerregistry import Address
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Value
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat
@@ -551,9 +551,9 @@ def build_batch(
     period: DigestPeriod,
     memberships: list[Membership],
 ) -> list[Digest]:
-    """The digests of a page of members (from `with_digest_history`): 3 queries
-    whatever its size — their organizations' goals, their meeting and
-    roundtable registrations —, then Python only."""
+    """The digests of a page of members (from `with_digest_history`): 2 queries
+    whatever its size — their organizations' goals; their meeting and
+    roundtable registrations together —, then Python only."""
     if not memberships:
         return []
     alliance = feed.alliance
@@ -574,21 +574,21 @@ def build_batch(
         if not listed or listed[0].goal_set.program_year_id == goal.goal_set.program_year_id:
             listed.append(goal)
 
-    responses: dict[tuple[int, int], str] = {}
+    # Meeting answers and roundtable seats in one query (a UNION).
+    answers = []
     if feed.meetings:
-        for meeting_id, membership_id, response in (
+        answers.append(
             Registration.objects.filter(
                 alliance=alliance,
                 membership_id__in=ids,
                 meeting_id__in=[m.pk for m in feed.meetings],
             )
             .order_by()
-            .values_list("meeting_id", "membership_id", "response")
-        ):
-            responses[meeting_id, membership_id] = response
-    seats: dict[tuple[int, int], str] = {}
+            .annotate(event_kind=Value("meeting"))
+            .values_list("event_kind", "meeting_id", "membership_id", "response")
+        )
     if feed.roundtables:
-        for roundtable_id, membership_id, status in (
+        answers.append(
             RoundtableRegistration.objects.filter(
                 alliance=alliance,
                 membership_id__in=ids,
@@ -596,9 +596,14 @@ def build_batch(
             )
             .exclude(status=RoundtableRegistration.Status.CANCELLED)
             .order_by()
-            .values_list("roundtable_id", "membership_id", "status")
-        ):
-            seats[roundtable_id, membership_id] = status
+            .annotate(event_kind=Value("roundtable"))
+            .values_list("event_kind", "roundtable_id", "membership_id", "status")
+        )
+    responses: dict[tuple[int, int], str] = {}
+    seats: dict[tuple[int, int], str] = {}
+    if answers:
+        for event_kind, event_id, membership_id, answer in answers[0].union(*answers[1:], all=True):
+            (responses if event_kind == "meeting" else seats)[event_id, membership_id] = answer
 
     return [
         _digest(

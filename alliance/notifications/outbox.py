@@ -201,15 +201,23 @@ def enqueue_many(*, alliance: Alliance, rows: list[OutgoingEmail]) -> list[Outgo
     For bulk mail (reminders, digests). A row whose (kind, object, recipient,
     key) exists already — an earlier run, or a racing one — is skipped by the
     unique constraint. Call inside the transaction that decides the mail.
+    Two queries, whatever the number of rows.
     """
     if not rows:
         return []
     wanted = {(r.kind, r.object_ref, r.recipient, r.key): r for r in rows}
+    new = list(wanted.values())
+    # A row queued before, by an earlier or a racing run, is kept and ours
+    # skipped (delivery claims each row once).
+    OutgoingEmail.objects.bulk_create(new, ignore_conflicts=True)
+    # ignore_conflicts leaves the pks unknown: find the rows this call wrote.
+    # bulk_create set each one's created_at (to the microsecond): a row with
+    # the same identity but another created_at is someone else's.
+    objects_by_kind_and_key = defaultdict(set)
+    for row in new:
+        objects_by_kind_and_key[row.kind, row.key].add(row.object_ref)
     # One condition per (kind, key) with the objects in an IN list: an OR with a
     # term per row (thousands in a reminder batch) took PostgreSQL minutes.
-    objects_by_kind_and_key = defaultdict(set)
-    for row in rows:
-        objects_by_kind_and_key[row.kind, row.key].add(row.object_ref)
     mine = OutgoingEmail.objects.filter(
         reduce(
             or_,
@@ -219,20 +227,15 @@ def enqueue_many(*, alliance: Alliance, rows: list[OutgoingEmail]) -> list[Outgo
             ),
         ),
         alliance=alliance,
+        status=OutgoingEmail.Status.QUEUED,
+        attempts=0,
     )
-    identity = ("kind", "object_ref", "recipient", "key")
-    earlier = set(mine.values_list(*identity))
-    new = [row for key, row in wanted.items() if key not in earlier]
-    # A run racing this one may insert some of them meanwhile: the unique
-    # constraint keeps its row and skips ours (delivery claims each row once).
-    OutgoingEmail.objects.bulk_create(new, ignore_conflicts=True)
-    # ignore_conflicts leaves the pks unknown: find the rows this call wrote.
     created = []
-    for pk, *key in mine.filter(status=OutgoingEmail.Status.QUEUED, attempts=0).values_list(
-        "pk", *identity
+    for pk, created_at, *key in mine.values_list(
+        "pk", "created_at", "kind", "object_ref", "recipient", "key"
     ):
         row = wanted.get(tuple(key))
-        if row is not None and tuple(key) not in earlier and row.pk is None:
+        if row is not None and row.pk is None and row.created_at == created_at:
             row.pk = pk
             created.append(row)
     created.sort(key=lambda row: row.pk)
