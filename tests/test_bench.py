@@ -1,0 +1,60 @@
+"""The benchmark's arithmetic and its null mail backend (make bench itself is not
+run by the suite: it takes minutes and measures speed, which tests never assert)."""
+
+from django.core.mail import EmailMultiAlternatives
+
+from bench.null_backend import EmailBackend
+from bench.run import page_table, with_ratios
+
+
+def result(name, kind, rps, p95, queries):
+    return {
+        "name": name,
+        "kind": kind,
+        "rps_median": rps,
+        "rps_min": rps,
+        "rps_max": rps,
+        "p50_ms": p95 / 2,
+        "p95_ms": p95,
+        "p99_ms": p95,
+        "queries": queries,
+        "worker_rss_mb": 60.0,
+    }
+
+
+def test_ratios_and_gates_are_against_the_bare_view():
+    results = with_ratios(
+        [
+            result("bare view", "bare", 1000, 2.0, 0),
+            result("fast page", "member", 400, 5.0, 6),
+            result("slow page", "member", 300, 5.0, 6),  # under 0.35 × bare
+            result("chatty page", "member", 500, 4.0, 9),  # over 8 queries
+            result("wide p95", "member", 500, 7.0, 6),  # over 3 × bare's p95
+            result("changelist", "admin", 50, 40.0, 12),
+        ]
+    )
+    by_name = {r["name"]: r for r in results}
+    assert by_name["fast page"]["throughput_ratio"] == 0.4
+    assert by_name["fast page"]["p95_ratio"] == 2.5
+    assert by_name["fast page"]["passes"] is True
+    assert by_name["slow page"]["passes"] is False
+    assert by_name["chatty page"]["passes"] is False
+    assert by_name["wide p95"]["passes"] is False
+    assert by_name["changelist"]["passes"] is True
+    table = page_table(results)
+    assert "| fast page | 400 |" in table and "**FAIL**" in table and "baseline" in table
+
+
+def test_the_null_backend_builds_every_message():
+    message = EmailMultiAlternatives("Subject", "Text", "from@example.org", ["to@example.org"])
+    message.attach_alternative("<p>HTML</p>", "text/html")
+    built = []
+    original = message.message
+
+    def spy():
+        built.append(original())
+        return built[-1]
+
+    message.message = spy
+    assert EmailBackend().send_messages([message]) == 1
+    assert built and built[0].is_multipart()
