@@ -364,7 +364,8 @@ def main() -> None:
         print(
             f"Reminder sweep: {reminders['queued']:,} reminders for {reminders['registrations']:,} "
             f"registrations in {reminders['seconds']:.2f} s, {reminders['queries_per_batch']} "
-            f"queries per batch"
+            f"queries per batch; the next sweep (nothing new) {reminders['repeat_seconds']:.2f} s, "
+            f"{reminders['repeat_queries']} queries"
         )
     print(f"\nWritten to {VAR / 'latest.json'}")
 
