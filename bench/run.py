@@ -240,7 +240,11 @@ def with_ratios(results: list[dict]) -> list[dict]:
     for result in results:
         result["throughput_ratio"] = round(result["rps_median"] / bare["rps_median"], 3)
         result["p95_ratio"] = round(result["p95_ms"] / bare["p95_ms"], 2)
-        if result["kind"] == "member":
+        if not result["rps_min"]:
+            # A round in which no request finished: --duration is too short for it.
+            result["passes"] = None
+            result["no_data"] = True
+        elif result["kind"] == "member":
             result["passes"] = (
                 result["throughput_ratio"] >= PAGE_GATES["throughput_ratio"]
                 and result["p95_ratio"] <= PAGE_GATES["p95_ratio"]
@@ -262,6 +266,8 @@ def page_table(results: list[dict]) -> str:
         gate = {True: "pass", False: "**FAIL**"}.get(r.get("passes"), "baseline")
         if r["kind"] == "login":
             gate = "reported"
+        if r.get("no_data"):
+            gate = "**no data** (longer --duration)"
         rows.append(
             f"| {r['name']} | {r['rps_median']:.0f} | {r['rps_min']:.0f}–{r['rps_max']:.0f} "
             f"| {r['throughput_ratio']:.2f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} "

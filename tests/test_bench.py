@@ -58,3 +58,11 @@ def test_the_null_backend_builds_every_message():
     message.message = spy
     assert EmailBackend().send_messages([message]) == 1
     assert built and built[0].is_multipart()
+
+
+def test_a_round_without_a_finished_request_is_no_data_not_a_pass():
+    results = with_ratios(
+        [result("bare view", "bare", 1000, 2.0, 0), result("slow changelist", "admin", 0, 0, 12)]
+    )
+    assert results[1]["passes"] is None
+    assert "**no data**" in page_table(results)
