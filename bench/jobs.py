@@ -36,7 +36,7 @@ from django.utils import timezone  # noqa: E402
 from django_scopes import scope  # noqa: E402
 
 from alliance import loaddata  # noqa: E402
-from alliance.models import Alliance, OutgoingEmail  # noqa: E402
+from alliance.models import Alliance, OutgoingEmail, ProgramYear  # noqa: E402
 from alliance.notifications.delivery import _message_for as delivery_message  # noqa: E402
 from alliance.notifications.digests import KIND as DIGEST_KIND  # noqa: E402
 from alliance.notifications.digests import send_alliance_digests  # noqa: E402
@@ -88,12 +88,20 @@ def peak_rss_mb() -> float:
 
 
 def dataset(scale: str) -> dict:
-    """Load data of `scale`, made again only if what is there has another size."""
+    """Load data of `scale`, made again if what is there has another size or has
+    aged (its dates follow the day it was made: months later, the program year
+    is over and no meeting is ahead)."""
     expected = loaddata.SCALES[scale].organizations
     alliances = loaddata.load_alliances()
+    today = timezone.localdate()
     with scope(alliance=alliances):
         loaded = Organization.objects.filter(alliance__in=alliances).count()
-    if loaded != expected:
+        current = ProgramYear.objects.filter(
+            alliance__in=alliances,
+            starts_on__lte=today,
+            ends_on__gte=today + datetime.timedelta(days=60),
+        ).count()
+    if loaded != expected or current != len(alliances):
         call_command("generate_load_data", "--scale", scale, "--flush")
     return {"scale": scale, "organizations": expected}
 
