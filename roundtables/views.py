@@ -8,6 +8,7 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
 from alliance.downloads import document_response
+from alliance.links import url_for_each
 from alliance.selectors import current_program_year
 from sessions import calendars as meeting_calendars
 from sessions.selectors import program_years, times_for
@@ -38,8 +39,12 @@ def roundtable_list(request, alliance_slug):
             )
         )
     zone = _viewer_zone(request)
+    page_url = url_for_each(
+        "roundtables:detail", alliance_slug=request.alliance.slug, id_kwarg="roundtable_id"
+    )
     for roundtable in roundtables:
         roundtable.times = times_for(roundtable, zone)
+        roundtable.page_url = page_url(roundtable.pk)
     return render(
         request,
         "roundtables/roundtable_list.html",

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
+from alliance.links import url_for_each
 from alliance.selectors import current_program_year
 from roundtables import selectors as roundtable_selectors
 
@@ -48,8 +49,16 @@ def schedule(request, alliance_slug):
             mine=mine,
         )
     zone = _viewer_zone(request)
+    slug = request.alliance.slug
+    page_urls = {
+        "meeting": url_for_each("meetings:detail", alliance_slug=slug, id_kwarg="meeting_id"),
+        "roundtable": url_for_each(
+            "roundtables:detail", alliance_slug=slug, id_kwarg="roundtable_id"
+        ),
+    }
     for item in items:
         item.times = selectors.times_for(item, zone)
+        item.page_url = page_urls[item.schedule_kind](item.pk)
     return render(
         request,
         "meetings/schedule.html",
