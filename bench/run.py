@@ -49,14 +49,8 @@ def bench_environment(*, sqlite: bool, port: int) -> dict[str, str]:
     return environment
 
 
-def manage(environment, *args, quiet=False):
-    subprocess.run(
-        [PYTHON, "manage.py", *args],
-        cwd=ROOT,
-        env=environment,
-        check=True,
-        stdout=subprocess.DEVNULL if quiet else None,
-    )
+def manage(environment, *args):
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=environment, check=True)
 
 
 def ensure_postgres_database(url: str) -> None:
@@ -292,6 +286,41 @@ def digest_table(digests: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def job_gates(report: dict) -> list[tuple[str, str, bool]]:
+    """(gate, figure, passes) for the digest and reminder gates."""
+    large = report["digests"][-1]
+    reminders = report["reminders"]
+    return [
+        (
+            f"digests per second per core at {large['ceos']:,} CEOs "
+            f"≥ {DIGEST_GATES['per_second_per_core']}",
+            f"{large['per_second_per_core']:.0f}",
+            large["per_second_per_core"] >= DIGEST_GATES["per_second_per_core"],
+        ),
+        (
+            f"digest queries per batch ≤ {DIGEST_GATES['queries_per_batch']}",
+            f"{report['digest_queries_per_batch']}",
+            report["digest_queries_per_batch"] <= DIGEST_GATES["queries_per_batch"],
+        ),
+        (
+            f"digest memory growth 1,000 → 10,000 CEOs ≤ {DIGEST_GATES['growth_mb']} MB",
+            f"{report['digest_memory_growth_mb']:.0f} MB",
+            report["digest_memory_growth_mb"] <= DIGEST_GATES["growth_mb"],
+        ),
+        (
+            f"reminder sweep over {reminders['registrations']:,} registrations "
+            f"≤ {REMINDER_GATE_SECONDS:.0f} s",
+            f"{reminders['seconds']:.2f} s",
+            reminders["seconds"] <= REMINDER_GATE_SECONDS,
+        ),
+        (
+            f"the next sweep (nothing new) ≤ {REMINDER_GATE_SECONDS:.0f} s",
+            f"{reminders['repeat_seconds']:.2f} s",
+            reminders["repeat_seconds"] <= REMINDER_GATE_SECONDS,
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL.")
@@ -350,6 +379,10 @@ def main() -> None:
         print("::: reminders")
         run_job(environment, "reminders", "--registrations", "10000", "--prepare")
         report["reminders"] = run_job(environment, "reminders", "--registrations", "10000")
+        report["job_gates"] = [
+            {"gate": gate, "now": figure, "passes": passes}
+            for gate, figure, passes in job_gates(report)
+        ]
 
     (VAR / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
     print()
@@ -373,6 +406,10 @@ def main() -> None:
             f"queries per batch; the next sweep (nothing new) {reminders['repeat_seconds']:.2f} s, "
             f"{reminders['repeat_queries']} queries"
         )
+        print()
+        for gate in report["job_gates"]:
+            verdict = "pass" if gate["passes"] else "FAIL"
+            print(f"  {verdict:<4}  {gate['gate']}: {gate['now']}")
     print(f"\nWritten to {VAR / 'latest.json'}")
 
 

@@ -4,7 +4,7 @@ run by the suite: it takes minutes and measures speed, which tests never assert)
 from django.core.mail import EmailMultiAlternatives
 
 from bench.null_backend import EmailBackend
-from bench.run import page_table, with_ratios
+from bench.run import job_gates, page_table, with_ratios
 
 
 def result(name, kind, rps, p95, queries):
@@ -66,3 +66,17 @@ def test_a_round_without_a_finished_request_is_no_data_not_a_pass():
     )
     assert results[1]["passes"] is None
     assert "**no data**" in page_table(results)
+
+
+def test_job_gates_judge_the_largest_digest_run_and_both_sweeps():
+    report = {
+        "digests": [
+            {"ceos": 1000, "per_second_per_core": 900},
+            {"ceos": 10000, "per_second_per_core": 499},
+        ],
+        "digest_queries_per_batch": 6.0,
+        "digest_memory_growth_mb": 26.0,
+        "reminders": {"registrations": 10000, "seconds": 1.9, "repeat_seconds": 2.1},
+    }
+    verdicts = [passes for _, _, passes in job_gates(report)]
+    assert verdicts == [False, True, False, True, False]
