@@ -11,7 +11,7 @@ are not counted — the site stays up and says so in the log.
 import logging
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -21,7 +21,32 @@ def _outage(operation: str, error: Exception) -> None:
     logger.warning("Cache unavailable during %s (%s); carrying on without it.", operation, error)
 
 
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's client, keeping one `redis.Redis` per connection pool.
+
+    Django builds a new `redis.Redis` for every call, which fills a table of
+    response callbacks each time: about 0.3 ms, three times per cached page. A
+    client only borrows connections from its pool, so one can serve every call
+    (a forked process gets fresh connections from the pool, which checks its pid).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient
+
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         try:
             return super().add(key, value, timeout, version)

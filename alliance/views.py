@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import selectors, services
+from . import pagecache, selectors, services
 from .forms import NeedHelpForm
 
 
@@ -16,6 +16,7 @@ def home(request):
     return render(request, "alliance/home.html", {"alliances": alliances})
 
 
+@pagecache.member_page
 def alliance_home(request, alliance_slug):
     alliance = request.alliance
     return render(

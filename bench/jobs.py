@@ -29,7 +29,7 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core.mail import get_connection  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -116,20 +116,25 @@ def session_cookie(user) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
-def count_queries(path: str, cookie: str) -> tuple[int, int]:
-    """Queries of the first GET (cold caches) and of the next (what load sees)."""
+def count_queries(path: str, cookie: str) -> tuple[int, int, int]:
+    """Queries of the first GET (cold caches), of a GET rendered again (what a
+    page costs when its cached copy is stale) and of a GET served from the page
+    cache (alliance/pagecache.py)."""
     client = Client()
     if cookie:
         name, _, value = cookie.partition("=")
         client.cookies[name] = value
     counts = []
-    for _ in range(2):
-        with CaptureQueriesContext(connection) as queries:
+    for page_cache_seconds in (0, 0, 60, 60):
+        with (
+            override_settings(MEMBER_PAGE_CACHE_SECONDS=page_cache_seconds),
+            CaptureQueriesContext(connection) as queries,
+        ):
             response = client.get(path)
         if response.status_code != 200:
             sys.exit(f"{path} answers {response.status_code} in process, not 200.")
         counts.append(len(queries))
-    return counts[0], counts[1]
+    return counts[0], counts[1], counts[3]
 
 
 def pages() -> dict:
@@ -162,7 +167,11 @@ def pages() -> dict:
     slug = alliance.slug
     member_cookie, staff_cookie = session_cookie(member), session_cookie(staff)
     plan = [
-        ("bare view", "bare", reverse("bare"), ""),
+        # The baseline: the same signed-in member's request, so the session and
+        # the user are loaded as for every member page (StaffMFARequiredMiddleware
+        # reads request.user on every request); only the page's own work differs.
+        ("bare view, signed in", "bare", reverse("bare"), member_cookie),
+        ("bare view, anonymous", "reference", reverse("bare"), ""),
         ("login page", "login", reverse("account_login"), ""),
         ("alliance home", "member", reverse("alliance_home", args=[slug]), member_cookie),
         ("schedule", "member", reverse("meetings:schedule", args=[slug]), member_cookie),
@@ -190,17 +199,21 @@ def pages() -> dict:
     ]
     result = []
     for name, kind, path, cookie in plan:
-        first, steady = count_queries(path, cookie)
-        result.append(
-            {
-                "name": name,
-                "kind": kind,
-                "path": path,
-                "cookie": cookie,
-                "queries": steady,
-                "queries_first": first,
-            }
-        )
+        first, rendered, cached = count_queries(path, cookie)
+        page = {
+            "name": name,
+            "kind": kind,
+            "path": path,
+            "cookie": cookie,
+            "server": "cached",
+            "queries": rendered,
+            "queries_cached": cached if kind == "member" else rendered,
+            "queries_first": first,
+        }
+        result.append(page)
+        if kind == "member":
+            # The same page with the page cache off: what every cache miss costs.
+            result.append({**page, "name": f"{name}, rendered", "kind": "rendered"})
     return {"pages": result}
 
 

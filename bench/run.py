@@ -142,9 +142,8 @@ def wrk(base: str, page: dict, *, duration: float, connections: int) -> dict:
     return result
 
 
-def measure_pages(args, environment, pages: list[dict]) -> list[dict]:
-    base = f"http://127.0.0.1:{args.port}"
-    gunicorn = subprocess.Popen(
+def start_gunicorn(args, environment, port: int) -> subprocess.Popen:
+    return subprocess.Popen(
         [
             str(Path(PYTHON).with_name("gunicorn")),
             "alliance.wsgi",
@@ -153,33 +152,54 @@ def measure_pages(args, environment, pages: list[dict]) -> list[dict]:
             "--worker-class",
             "sync",
             "--bind",
-            f"127.0.0.1:{args.port}",
+            f"127.0.0.1:{port}",
             "--log-level",
             "warning",
         ],
         cwd=ROOT,
         env=environment,
     )
+
+
+def measure_pages(args, environment, pages: list[dict]) -> list[dict]:
+    """Every page in alternating rounds. Member pages are measured twice: as
+    served (the page cache on) and rendered on every request, by a second
+    server with the page cache off (what each cache miss costs)."""
+    ports = {"cached": args.port, "rendered": args.port + 1}
+    servers = {
+        "cached": start_gunicorn(args, environment, ports["cached"]),
+        "rendered": start_gunicorn(
+            args, {**environment, "MEMBER_PAGE_CACHE_SECONDS": "0"}, ports["rendered"]
+        ),
+    }
+
+    def base(page):
+        return f"http://127.0.0.1:{ports[page['server']]}"
+
     try:
-        wait_until_up(base, gunicorn)
+        for server, process in servers.items():
+            wait_until_up(f"http://127.0.0.1:{ports[server]}", process)
         for page in pages:
-            check_status(base, page)
-            wrk(base, page, duration=1, connections=args.connections)  # warm up
+            check_status(base(page), page)
+            wrk(base(page), page, duration=1, connections=args.connections)  # warm up
         runs = {page["name"]: [] for page in pages}
         memory = {page["name"]: 0.0 for page in pages}
         for round_number in range(args.rounds):
             order = pages if round_number % 2 == 0 else pages[::-1]
             for page in order:
-                result = wrk(base, page, duration=args.duration, connections=args.connections)
+                result = wrk(base(page), page, duration=args.duration, connections=args.connections)
                 runs[page["name"]].append(result)
-                memory[page["name"]] = max(memory[page["name"]], worker_rss_mb(gunicorn.pid))
+                rss = worker_rss_mb(servers[page["server"]].pid)
+                memory[page["name"]] = max(memory[page["name"]], rss)
                 print(
-                    f"  round {round_number + 1}: {page['name']:<24} {result['rps']:8.1f} req/s",
+                    f"  round {round_number + 1}: {page['name']:<32} {result['rps']:8.1f} req/s",
                     flush=True,
                 )
     finally:
-        gunicorn.terminate()
-        gunicorn.wait(timeout=30)
+        for process in servers.values():
+            process.terminate()
+        for process in servers.values():
+            process.wait(timeout=30)
     return [summarize(page, runs[page["name"]], memory[page["name"]]) for page in pages]
 
 
@@ -200,6 +220,7 @@ def summarize(page: dict, runs: list[dict], memory_mb: float) -> dict:
         "p99_ms": round(median("p99") / 1000, 2),
         "errors": sum(run["non_2xx_or_errors"] for run in runs),
         "queries": page["queries"],
+        "queries_cached": page["queries_cached"],
         "queries_first": page["queries_first"],
         "worker_rss_mb": memory_mb,
     }
@@ -244,6 +265,8 @@ def with_ratios(results: list[dict]) -> list[dict]:
                 and result["p95_ratio"] <= PAGE_GATES["p95_ratio"]
                 and result["queries"] <= PAGE_GATES["member_queries"]
             )
+        elif result["kind"] == "rendered":
+            result["passes"] = result["queries"] <= PAGE_GATES["member_queries"]
         elif result["kind"] == "admin":
             result["passes"] = result["queries"] <= PAGE_GATES["admin_queries"]
     return results
@@ -258,14 +281,19 @@ def page_table(results: list[dict]) -> str:
     rows = []
     for r in results:
         gate = {True: "pass", False: "**FAIL**"}.get(r.get("passes"), "baseline")
-        if r["kind"] == "login":
+        if r["kind"] in ("login", "reference"):
             gate = "reported"
+        elif r["kind"] == "rendered":
+            gate = f"queries {gate}; speed reported"
+        queries = str(r["queries"])
+        if r["kind"] == "member":
+            queries += f" ({r['queries_cached']} served)"
         if r.get("no_data"):
             gate = "**no data** (longer --duration)"
         rows.append(
             f"| {r['name']} | {r['rps_median']:.0f} | {r['rps_min']:.0f}–{r['rps_max']:.0f} "
             f"| {r['throughput_ratio']:.2f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} "
-            f"| {r['p99_ms']:.1f} | {r['p95_ratio']:.2f} | {r['queries']} "
+            f"| {r['p99_ms']:.1f} | {r['p95_ratio']:.2f} | {queries} "
             f"| {r['worker_rss_mb']:.0f} | {gate} |"
         )
     return header + "\n".join(rows)

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_scopes import scope
 
+from alliance import pagecache
+
 from . import selectors, services
 from .adapters import INVITATION_SESSION_KEY
 from .forms import DirectoryFilterForm, EmailPreferencesForm, ProfileForm
@@ -15,6 +17,7 @@ from .models import Membership, Organization, User
 PAGE_SIZE = 50
 
 
+@pagecache.member_page
 def directory(request, alliance_slug):
     form = DirectoryFilterForm(request.GET or None, alliance=request.alliance)
     filters = form.cleaned_data if form.is_valid() else {}

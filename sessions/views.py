@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
+from alliance import pagecache
 from alliance.links import url_for_each
 from alliance.selectors import current_program_year
 from roundtables import selectors as roundtable_selectors
@@ -16,6 +17,7 @@ def _viewer_zone(request) -> str:
     return request.user.time_zone or request.alliance.time_zone
 
 
+@pagecache.member_page
 def schedule(request, alliance_slug):
     """The program year's interactions by month, with filters; past years browsable.
 
@@ -72,6 +74,7 @@ def schedule(request, alliance_slug):
     )
 
 
+@pagecache.member_page
 def meeting_detail(request, alliance_slug, meeting_id):
     meeting = selectors.meeting_detail(alliance=request.alliance, pk=meeting_id)
     registration = selectors.registration_of(meeting=meeting, membership=request.membership)

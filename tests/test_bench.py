@@ -1,6 +1,8 @@
 """The benchmark's arithmetic and its null mail backend (make bench itself is not
 run by the suite: it takes minutes and measures speed, which tests never assert)."""
 
+import re
+
 from django.core.mail import EmailMultiAlternatives
 
 from bench.null_backend import EmailBackend
@@ -18,6 +20,7 @@ def result(name, kind, rps, p95, queries):
         "p95_ms": p95,
         "p99_ms": p95,
         "queries": queries,
+        "queries_cached": 3,
         "worker_rss_mb": 60.0,
     }
 
@@ -31,6 +34,9 @@ def test_ratios_and_gates_are_against_the_bare_view():
             result("chatty page", "member", 500, 4.0, 9),  # over 8 queries
             result("wide p95", "member", 500, 7.0, 6),  # over 3 × bare's p95
             result("changelist", "admin", 50, 40.0, 12),
+            result("page, rendered", "rendered", 20, 80.0, 8),  # speed reported, queries judged
+            result("chatty, rendered", "rendered", 20, 80.0, 9),
+            result("bare, anonymous", "reference", 3000, 1.0, 0),
         ]
     )
     by_name = {r["name"]: r for r in results}
@@ -41,8 +47,15 @@ def test_ratios_and_gates_are_against_the_bare_view():
     assert by_name["chatty page"]["passes"] is False
     assert by_name["wide p95"]["passes"] is False
     assert by_name["changelist"]["passes"] is True
+    assert by_name["page, rendered"]["passes"] is True
+    assert by_name["chatty, rendered"]["passes"] is False
     table = page_table(results)
     assert "| fast page | 400 |" in table and "**FAIL**" in table and "baseline" in table
+    assert "| 6 (3 served) |" in table
+    assert by_name["bare, anonymous"]["throughput_ratio"] == 3.0
+    assert "passes" not in by_name["bare, anonymous"]
+    assert re.search(r"\| bare, anonymous \|.*\| reported \|", table)
+    assert "queries pass; speed reported" in table and "queries **FAIL**; speed reported" in table
 
 
 def test_the_null_backend_builds_every_message():

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django_scopes import scope
 
-from alliance.models import Alliance
 from members.models import Role
 from tests.factories import (
     GoalFactory,
@@ -216,7 +215,8 @@ def test_peers_are_blinded_unless_the_alliance_allows_names(client, tenant_a):
     assert "Zed Hospital" not in page
     assert "Organization A" in page or "Organization B" in page
     assert f"{tenant_a.organization.name} (your organization)" in page
-    Alliance.objects.filter(pk=tenant_a.alliance.pk).update(show_peer_names=True)
+    tenant_a.alliance.show_peer_names = True
+    tenant_a.alliance.save()
     assert "Zed Hospital" in client.get(url).content.decode()
 
 

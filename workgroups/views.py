@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from alliance import pagecache
 from alliance.selectors import current_program_year
 from alliance.tenancy.permissions import has_alliance_permission
 from members.models import Organization
@@ -30,6 +31,7 @@ def workgroup_list(request, alliance_slug):
     )
 
 
+@pagecache.member_page
 def workgroup_detail(request, alliance_slug, workgroup_slug):
     workgroup = selectors.workgroup_detail(
         alliance=request.alliance,
@@ -57,6 +59,7 @@ def workgroup_detail(request, alliance_slug, workgroup_slug):
     )
 
 
+@pagecache.member_page
 def measure_detail(request, alliance_slug, measure_id):
     measure = selectors.measure_detail(alliance=request.alliance, pk=measure_id)
     expected, names = selectors.measure_expected(measure)

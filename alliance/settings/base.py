@@ -202,6 +202,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# How long a member's rendered page may be served again while nothing in its
+# alliance changed (alliance/pagecache.py); 0 renders every request.
+MEMBER_PAGE_CACHE_SECONDS = env.int("MEMBER_PAGE_CACHE_SECONDS", default=60)
 
 # SECURITY
 # ------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_update_with_history, get_history_manager_for_model
 
+from alliance import pagecache
+
 _SCOPED_BASES: dict[str, type[models.Model]] = {}
 
 
@@ -96,6 +98,7 @@ def history_record(objs, *, by=None) -> None:
     if objs:
         manager = get_history_manager_for_model(type(objs[0]))
         manager.bulk_history_create(objs, update=True, default_user=by)
+        pagecache.bump(pagecache.alliance_ids_of(objs))  # the UPDATE sent no signal
 
 
 def bulk_update_recorded(objs, fields: list[str], *, by=None, manager=None) -> int:
@@ -107,4 +110,5 @@ def bulk_update_recorded(objs, fields: list[str], *, by=None, manager=None) -> i
     objs = list(objs)
     if not objs:
         return 0
+    pagecache.bump(pagecache.alliance_ids_of(objs))  # bulk_update sends no signal
     return bulk_update_with_history(objs, type(objs[0]), fields, default_user=by, manager=manager)

@@ -17,9 +17,12 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from alliance import pagecache
+
 from .permissions import own_memberships, staff_alliance_ids
 
 TENANT_URL_KWARG = "alliance_slug"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
 
 def early_resolve(request):
@@ -67,16 +70,29 @@ class TenantScopeMiddleware:
         with scope(alliance=alliance), timezone.override(zone):
             request.alliance = alliance
             request.membership = membership
-            return self.get_response(request)
+            response = self.get_response(request)
+        if request.method not in SAFE_METHODS:
+            # Whatever the request changed, by signal or not, no cached page shows it.
+            pagecache.bump([alliance.pk])
+        return response
 
     def _admin_response(self, request):
         if request.user.is_superuser:
             # Reviewed unscoped site (docs/tenancy.md): superusers see every alliance.
             with scopes_disabled():
-                return self.get_response(request)
-        request.staff_alliance_ids = staff_alliance_ids(request.user)
-        with scope(alliance=request.staff_alliance_ids):
-            return self.get_response(request)
+                response = self.get_response(request)
+            from alliance.models import Alliance
+
+            changed = Alliance.objects.values_list("pk", flat=True)
+        else:
+            request.staff_alliance_ids = staff_alliance_ids(request.user)
+            with scope(alliance=request.staff_alliance_ids):
+                response = self.get_response(request)
+            changed = request.staff_alliance_ids
+        if request.method not in SAFE_METHODS:
+            # Admin deletions and bulk actions send no save signal.
+            pagecache.bump(changed)
+        return response
 
 
 class StaffMFARequiredMiddleware:

@@ -1,0 +1,192 @@
+"""Member pages served from the cache, invalidated by every change to their alliance.
+
+A cached page is one member's own rendering of one URL (the key holds the
+user, so nothing one member sees is shown to another), stored with the
+alliance's *generation* at the time: a random token in the cache that every
+change to the alliance's rows replaces (`bump`). A page is served only while
+its generation is still the alliance's, so a page rendered before a change is
+never served after it. Time-dependent parts (upcoming lists, join links, "closes in")
+are at most one minute behind: the key holds the current minute too.
+
+What a rendering holds that belongs to one request is put back per request:
+the CSRF token and the CSP nonce are stored as stand-ins and filled in when
+served. A request with flash messages to show is rendered, never cached.
+See docs/performance.md.
+"""
+
+import hashlib
+import re
+import secrets
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_save
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils import timezone
+
+CSRF_STANDIN = b"\xee\x80\x80csrf\xee\x80\x80"
+NONCE_STANDIN = b"\xee\x80\x80nonce\xee\x80\x80"
+CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{64}(")')
+
+
+def _generation_key(alliance_id: int) -> str:
+    return f"member-page-generation:{alliance_id}"
+
+
+def bump(alliance_ids) -> None:
+    """Retire every cached page of these alliances, now and again at commit.
+
+    Now, so that a reader inside the same transaction never gets the old page;
+    at commit, because a page rendered between now and the commit still showed
+    the old rows. A missed bump (the cache was down) is bounded by the minute
+    in the key.
+    """
+    keys = [_generation_key(alliance_id) for alliance_id in set(alliance_ids) if alliance_id]
+    if not keys:
+        return
+
+    def retire():
+        cache.set_many({key: secrets.token_hex(8) for key in keys}, timeout=None)
+
+    retire()
+    transaction.on_commit(retire, robust=True)
+
+
+def _new_generation(key: str) -> str | None:
+    # First use, or the cache lost it: a fresh token, never an old one.
+    cache.add(key, secrets.token_hex(8), timeout=None)
+    return cache.get(key)
+
+
+def _page_key(request) -> str:
+    user, membership = request.user, request.membership
+    viewer = (
+        # The user row has no alliance: what of it a page shows goes in the key.
+        user.pk,
+        user.email,
+        user.full_name,
+        str(user.time_zone),
+        user.is_staff,
+        user.is_superuser,
+        membership.pk,
+        membership.role,
+        membership.organization_id,
+        # The alliance switcher names the member's other alliances.
+        tuple((a.pk, a.slug, a.name) for a in request.user_alliances),
+        int(timezone.now().timestamp() // 60),
+        request.get_full_path(),
+    )
+    digest = hashlib.blake2b(repr(viewer).encode(), digest_size=16).hexdigest()
+    return f"member-page:{request.alliance.pk}:{digest}"
+
+
+def _has_messages(request) -> bool:
+    storage = getattr(request, "_messages", None)
+    return storage is not None and len(storage) > 0
+
+
+def _storable(response) -> bool:
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and response.get("Content-Type", "").startswith("text/html")
+    )
+
+
+def _to_stored(request, content: bytes) -> bytes:
+    content = CSRF_INPUT.sub(rb"\1" + CSRF_STANDIN + rb"\2", content)
+    nonce = getattr(request, "_csp_nonce", None)
+    if isinstance(nonce, str):
+        content = content.replace(nonce.encode(), NONCE_STANDIN)
+    return content
+
+
+def _from_stored(request, content: bytes) -> bytes:
+    if CSRF_STANDIN in content:
+        content = content.replace(CSRF_STANDIN, get_token(request).encode())
+    if NONCE_STANDIN in content:
+        content = content.replace(NONCE_STANDIN, str(request.csp_nonce).encode())
+    return content
+
+
+def member_page(view):
+    """Serve a member page from the cache when its alliance has not changed since."""
+
+    @wraps(view)
+    def cached_view(request, *args, **kwargs):
+        seconds = settings.MEMBER_PAGE_CACHE_SECONDS
+        if not seconds or request.method != "GET" or _has_messages(request):
+            return view(request, *args, **kwargs)
+        # One round trip: the alliance's generation and this page as last stored.
+        generation_key, key = _generation_key(request.alliance.pk), _page_key(request)
+        found = cache.get_many([generation_key, key])
+        generation = found.get(generation_key) or _new_generation(generation_key)
+        if generation is None:  # the cache is down
+            return view(request, *args, **kwargs)
+        stored = found.get(key)
+        if stored is not None and stored[0] == generation:
+            _, content, content_type = stored
+            return HttpResponse(_from_stored(request, content), content_type=content_type)
+        response = view(request, *args, **kwargs)
+        if _storable(response) and not _has_messages(request):
+            content = _to_stored(request, response.content)
+            cache.set(key, (generation, content, response["Content-Type"]), timeout=seconds)
+        return response
+
+    return cached_view
+
+
+# Invalidation
+# ------------------------------------------------------------------------------
+
+
+def _alliance_id_of(instance) -> int | None:
+    """The alliance a changed row belongs to, or None for rows no page shows."""
+    from alliance.models import Alliance, OutgoingEmail
+
+    if isinstance(instance, Alliance):
+        return instance.pk
+    if isinstance(instance, OutgoingEmail) or hasattr(instance, "history_id"):
+        return None  # mail and history rows appear on no member page
+    if hasattr(instance, "alliance_id"):
+        return instance.alliance_id
+    for parent in ("meeting", "workgroup"):  # the scope paths through a parent
+        if hasattr(instance, f"{parent}_id"):
+            return getattr(instance, parent).alliance_id
+    return None
+
+
+def _changed(sender, instance, **kwargs):
+    alliance_id = _alliance_id_of(instance)
+    if alliance_id is not None:
+        bump([alliance_id])
+
+
+def _user_changed(sender, instance, update_fields=None, **kwargs):
+    # Signing in saves last_login, which no page shows.
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    from alliance.tenancy.permissions import own_memberships
+
+    # A name or a zone shows on the pages of every alliance the person is in.
+    bump(m.alliance_id for m in own_memberships(instance))
+
+
+def connect_signals() -> None:
+    from django.contrib.auth import get_user_model
+
+    # No post_delete: a listener would stop Django deleting cascades in bulk
+    # (every reading loaded to send its signal). Rows are deleted only in the
+    # admin, and every unsafe request bumps its alliances (the middleware).
+    post_save.connect(_changed, dispatch_uid="pagecache-save")
+    m2m_changed.connect(_changed, dispatch_uid="pagecache-m2m")
+    post_save.connect(_user_changed, sender=get_user_model(), dispatch_uid="pagecache-user")
+
+
+def alliance_ids_of(objs) -> set[int]:
+    """For changes made by queries (update, bulk_update) that send no signal."""
+    return {alliance_id for obj in objs if (alliance_id := _alliance_id_of(obj)) is not None}
