@@ -213,7 +213,9 @@ def pages() -> dict:
         result.append(page)
         if kind == "member":
             # The same page with the page cache off: what every cache miss costs.
-            result.append({**page, "name": f"{name}, rendered", "kind": "rendered"})
+            result.append(
+                {**page, "name": f"{name}, rendered", "kind": "rendered", "server": "rendered"}
+            )
     return {"pages": result}
 
 

@@ -58,12 +58,6 @@ def test_logo_is_served_to_members_only(client, tenant_a, tenant_b, settings, tm
     assert client.get(url).status_code == 404
 
 
-def test_healthz_checks_the_database(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
-
-
 def test_security_headers_on_html_pages(client, tenant_a):
     client.force_login(tenant_a.member)
     for url in ("/", f"/{tenant_a.alliance.slug}/", "/accounts/email/"):

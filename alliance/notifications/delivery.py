@@ -24,6 +24,7 @@ import smtplib
 import time
 from collections import Counter
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.mime.image import MIMEImage
 from email.utils import parseaddr
@@ -33,7 +34,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import SafeMIMEMultipart
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -351,3 +352,37 @@ def _send_due() -> Counter:
         if not progressed:
             break  # every row is another worker's right now
     return outcomes
+
+
+# Monitoring
+# ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxHealth:
+    waiting_too_long: int  # queued or sending for longer than the limit
+    failed: int  # failed within the window: staff retry them in the admin
+    oldest_waiting_minutes: int | None
+
+    @property
+    def stuck(self) -> bool:
+        return bool(self.waiting_too_long or self.failed)
+
+
+def outbox_health(*, waiting_longer_than: timedelta, failed_within: timedelta) -> OutboxHealth:
+    """Mail that should have gone, over every alliance (`manage.py check_outbox`)."""
+    now = timezone.now()
+    with _across_alliances():
+        waiting = OutgoingEmail.objects.filter(status__in=[Status.QUEUED, Status.SENDING])
+        figures = waiting.aggregate(
+            oldest=Min("created_at"),
+            too_long=Count("pk", filter=Q(created_at__lt=now - waiting_longer_than)),
+        )
+        failed = OutgoingEmail.objects.filter(
+            status=Status.FAILED, updated_at__gte=now - failed_within
+        ).count()
+    oldest = figures["oldest"]
+    minutes = None if oldest is None else int((now - oldest).total_seconds() // 60)
+    return OutboxHealth(
+        waiting_too_long=figures["too_long"], failed=failed, oldest_waiting_minutes=minutes
+    )
