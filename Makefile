@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints/build.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test lint format clean bench
+.PHONY: setup run test lint format clean bench backup restore
 
 setup: $(STAMP) node_modules/.installed
 
@@ -44,6 +44,16 @@ test: setup
 bench: setup
 	bin/services wrk
 	$(BIN)/python -m bench.run $(BENCH)
+
+# Backups (docs/operations.md): into var/backups/, named with the UTC time.
+backup: setup
+	$(BIN)/python manage.py backup_database
+
+# make restore FILE=var/backups/….dump [REPLACE=1]: into an empty database
+# unless REPLACE=1, which drops what is there first.
+restore: setup
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/<backup> [REPLACE=1]"; exit 2; }
+	$(BIN)/python manage.py restore_database "$(FILE)" $(if $(REPLACE),--replace)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -10,6 +10,9 @@ from .base import DATABASES, MIDDLEWARE, REDIS_URL, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
+# Rotation (docs/operations.md): the previous key stays here while sessions,
+# unsubscribe links and invitations signed with it expire.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 SITE_BASE_URL = env("SITE_BASE_URL").rstrip("/")
 
