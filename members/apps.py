@@ -8,7 +8,7 @@ class MembersConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import signals  # noqa: F401  (connects the signup handler)
+        from . import sessions, signals  # noqa: F401  (connect their handlers)
         from .services import staff_group_sync
 
         post_migrate.connect(staff_group_sync, sender=self)

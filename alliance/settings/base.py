@@ -114,7 +114,13 @@ ACCOUNT_SIGNUP_FORM_CLASS = "members.forms.SignupForm"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_PREVENT_ENUMERATION = True
+# Changing the email address (and, in allauth always, MFA) asks for the
+# password again when the last sign-in is older than 5 minutes.
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
+# The client's address for rate limits: REMOTE_ADDR unless the portal sits
+# behind this many proxies that append to X-Forwarded-For (a client can write
+# the header itself, so it is not trusted by default).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PORTAL_NAME}] "
 ACCOUNT_RATE_LIMITS = {
@@ -143,6 +149,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # After authentication: history rows record the signed-in user as "who".
     "simple_history.middleware.HistoryRequestMiddleware",
+    "alliance.tenancy.middleware.SessionAgeMiddleware",
     "alliance.tenancy.middleware.StaffMFARequiredMiddleware",
     # Last, so that the view *and* the template render run inside the scope.
     "alliance.tenancy.middleware.TenantScopeMiddleware",
@@ -213,8 +220,11 @@ MEMBER_PAGE_CACHE_SECONDS = env.int("MEMBER_PAGE_CACHE_SECONDS", default=60)
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-# 12 hours absolute; the session is not extended by activity.
+# 12 hours absolute from sign-in, whatever the session's own expiry says
+# (SessionAgeMiddleware).
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
+# Staff are also signed out after this long without a request.
+STAFF_IDLE_MINUTES = env.int("STAFF_IDLE_MINUTES", default=30)
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -10,6 +10,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect
@@ -93,6 +94,49 @@ class TenantScopeMiddleware:
             # Admin deletions and bulk actions send no save signal.
             pagecache.bump(changed)
         return response
+
+
+SIGNED_IN_AT = "signed_in_at"  # set at sign-in by members.sessions
+
+
+class SessionAgeMiddleware:
+    """Every session ends SESSION_COOKIE_AGE (12 hours) after sign-in, and a
+    staff session also after STAFF_IDLE_MINUTES without a request.
+
+    The absolute age is checked here rather than left to the session's expiry:
+    Django (and allauth's "remember me") count that from the last time the
+    session was saved, so any write would extend it. Staff activity is written
+    to the session at most once a minute, not on every request.
+    """
+
+    STAFF_LAST_ACTIVE = "staff_last_active"
+    RECORD_EVERY_SECONDS = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            now = int(timezone.now().timestamp())
+            signed_in_at = request.session.setdefault(SIGNED_IN_AT, now)
+            if now - signed_in_at > settings.SESSION_COOKIE_AGE:
+                hours = settings.SESSION_COOKIE_AGE // 3600
+                return self._sign_out(request, f"{hours} hours after you signed in")
+            if user.is_staff:
+                last = request.session.get(self.STAFF_LAST_ACTIVE)
+                if last is not None and now - last > settings.STAFF_IDLE_MINUTES * 60:
+                    idle = settings.STAFF_IDLE_MINUTES
+                    return self._sign_out(request, f"after {idle} minutes without activity")
+                if last is None or now - last >= self.RECORD_EVERY_SECONDS:
+                    request.session[self.STAFF_LAST_ACTIVE] = now
+        return self.get_response(request)
+
+    @staticmethod
+    def _sign_out(request, when: str):
+        logout(request)
+        messages.info(request, f"You were signed out {when}. Sign in again to continue.")
+        return redirect_to_login(request.get_full_path())
 
 
 class StaffMFARequiredMiddleware:
