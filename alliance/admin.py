@@ -4,7 +4,15 @@ from django.http import Http404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from .models import Alliance, Notice, OutgoingEmail, ProgramYear, Publication, Resource
+from .models import (
+    Alliance,
+    AuditEvent,
+    Notice,
+    OutgoingEmail,
+    ProgramYear,
+    Publication,
+    Resource,
+)
 from .notifications import outbox
 from .notifications.preview import email_preview_response
 from .tenancy.admin import SuperuserOnlyAdmin, TenantAdmin
@@ -163,3 +171,24 @@ class OutgoingEmailAdmin(TenantAdmin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(SuperuserOnlyAdmin, admin.ModelAdmin):
+    """The audit log (alliance/audit.py): superusers read it; nobody edits it."""
+
+    list_display = ["at", "kind", "user_email", "alliance", "ip", "detail"]
+    list_filter = ["kind", "alliance"]
+    search_fields = ["user_email", "ip", "detail"]
+    date_hierarchy = "at"
+    list_select_related = ["alliance"]
+    readonly_fields = ["at", "kind", "user", "user_email", "alliance", "ip", "detail"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -6,6 +6,7 @@ class AllianceConfig(AppConfig):
     verbose_name = "Alliances"
 
     def ready(self):
-        from . import pagecache
+        from . import audit, pagecache
 
+        audit.connect_signals()
         pagecache.connect_signals()

@@ -3,10 +3,12 @@
 import datetime
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django_scopes import ScopedManager
 
 from .fields import TimeZoneField
@@ -343,3 +345,42 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.recipient}"
+
+
+class AuditEvent(models.Model):
+    """Who did what that matters for security, from where, when (UTC): see
+    alliance/audit.py. Written by signals; never edited; superusers read it."""
+
+    class Kind(models.TextChoices):
+        SIGN_IN = "sign_in", "Signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        MFA_ADDED = "mfa_added", "MFA added"
+        MFA_REMOVED = "mfa_removed", "MFA removed"
+        MFA_RESET = "mfa_reset", "Recovery codes regenerated"
+        PERMISSION_CHANGED = "permission_changed", "Permission changed"
+        EXPORT = "export", "Exported"
+        IMPORT = "import", "Imported"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    #: Who did it (None: nobody signed in, or a task). Kept as text as well, so the
+    #: record outlives the account.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    user_email = models.CharField(max_length=254, blank=True)
+    alliance = models.ForeignKey(
+        Alliance, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    #: What, in words: the account tried, the role before and after, the rows exported.
+    detail = models.CharField(max_length=500, blank=True)
+
+    objects = ScopedManager(alliance="alliance")
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["kind", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.user_email or 'anonymous'}"

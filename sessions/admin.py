@@ -29,6 +29,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from alliance import audit
 from alliance.fields import TIME_ZONE_CHOICES
 from alliance.models import ProgramYear
 from alliance.notifications import reminders
@@ -252,6 +253,7 @@ def csv_download(filename: str, header: list[str], rows: Iterable[Iterable]):
         for row in rows:
             yield writer.writerow([csv_cell(value) for value in row])
 
+    audit.record("export", detail=f"{filename} (admin CSV)")
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

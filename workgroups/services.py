@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from alliance import audit
 from alliance.tenancy.permissions import has_alliance_permission, membership_for
 from members.models import Membership, Organization, User
 
@@ -327,7 +328,7 @@ def readings_import(*, measure: Measure, by: User, rows: list) -> list[Reading]:
             user=by, measure=measure, organization=row.organization
         ):
             raise ValidationError(f"Line {row.line}: you cannot report for {row.organization}.")
-    return [
+    saved = [
         reading_save(
             measure=measure,
             organization=row.organization,
@@ -340,3 +341,11 @@ def readings_import(*, measure: Measure, by: User, rows: list) -> list[Reading]:
         )
         for row in rows
     ]
+    # In the import's transaction: an import that rolls back leaves no record.
+    audit.record(
+        "import",
+        user=by,
+        alliance=measure.alliance,
+        detail=f"{len(saved)} readings of {measure.name} (upload)",
+    )
+    return saved

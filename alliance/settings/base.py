@@ -115,7 +115,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_PREVENT_ENUMERATION = True
 # Changing the email address (and, in allauth always, MFA) asks for the
-# password again when the last sign-in is older than 5 minutes.
+# password again unless it was re-entered in the last 5 minutes.
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
 # The client's address for rate limits: REMOTE_ADDR unless the portal sits
 # behind this many proxies that append to X-Forwarded-For (a client can write
@@ -144,6 +144,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # The audit log's signal handlers read the request (IP, user) from here.
+    "alliance.audit.AuditRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
