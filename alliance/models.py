@@ -12,7 +12,12 @@ from django.utils import timezone
 from django_scopes import ScopedManager
 
 from .fields import TimeZoneField
-from .validators import validate_alliance_slug, validate_document, validate_hex_colour
+from .validators import (
+    validate_alliance_slug,
+    validate_document,
+    validate_hex_colour,
+    validate_image,
+)
 
 
 def default_meeting_reminder_hours() -> list[int]:
@@ -54,7 +59,7 @@ class Alliance(models.Model):
         validators=[validate_hex_colour],
         help_text="Used for the header; text colour is chosen for contrast.",
     )
-    logo = models.ImageField(upload_to="alliances/logos/", blank=True)
+    logo = models.ImageField(upload_to="alliances/logos/", blank=True, validators=[validate_image])
     contact_name = models.CharField(max_length=200, blank=True)
     contact_email = models.EmailField(help_text="Where “Need help?” reaches alliance staff.")
     show_peer_names = models.BooleanField(

@@ -57,3 +57,26 @@ def validate_document(file) -> None:
                 "limit": DOCUMENT_MAX_BYTES // 1024 // 1024,
             },
         )
+
+
+# Logos and photos: shown inline in pages and mail, so small, and raster only
+# (ImageField already refuses what Pillow cannot open, SVG included).
+IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "webp"})
+IMAGE_MAX_BYTES = 2 * 1024 * 1024
+
+
+def validate_image(file) -> None:
+    name = getattr(file, "name", "") or ""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in IMAGE_EXTENSIONS:
+        raise ValidationError(
+            "Upload a PNG, JPEG, GIF or WebP image.",
+        )
+    if file.size is not None and file.size > IMAGE_MAX_BYTES:
+        raise ValidationError(
+            "This image is %(size)s MB; the limit is %(limit)s MB.",
+            params={
+                "size": round(file.size / 1024 / 1024, 1),
+                "limit": IMAGE_MAX_BYTES // 1024 // 1024,
+            },
+        )

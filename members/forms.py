@@ -7,9 +7,6 @@ from alliance.widgets import FastSelect
 
 from .models import DigestPreference, Membership, Organization, Role, User
 
-PHOTO_MAX_BYTES = 2 * 1024 * 1024
-PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
-
 
 class SignupForm(forms.Form):
     """Extra fields of allauth's signup (open only with an invitation)."""
@@ -55,15 +52,6 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["full_name", "phone", "time_zone", "photo"]
-
-    def clean_photo(self):
-        photo = self.cleaned_data.get("photo")
-        if photo and hasattr(photo, "content_type"):  # a new upload
-            if photo.size > PHOTO_MAX_BYTES:
-                raise forms.ValidationError("The photo is larger than 2 MB; choose a smaller one.")
-            if photo.content_type not in PHOTO_TYPES:
-                raise forms.ValidationError("Use a JPEG, PNG, WebP or GIF image.")
-        return photo
 
 
 def digest_schedule_words(alliance: Alliance, cadence: str) -> str:

@@ -9,6 +9,7 @@ from django_scopes import ScopedManager
 
 from alliance.fields import TimeZoneField
 from alliance.tenancy.history import TenantHistoricalRecords
+from alliance.validators import validate_image
 
 
 class UserManager(BaseUserManager):
@@ -43,7 +44,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="Times are shown in this zone too. Empty: the alliance's zone.",
     )
     phone = models.CharField(max_length=40, blank=True)
-    photo = models.ImageField(upload_to="people/photos/", blank=True)
+    photo = models.ImageField(upload_to="people/photos/", blank=True, validators=[validate_image])
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         default=False, help_text="Can log in to the staff admin (alliance staff and operators)."
@@ -92,7 +93,9 @@ class Organization(models.Model):
     city = models.CharField(max_length=100, blank=True)
     region = models.CharField("state or region", max_length=100, blank=True)
     website = models.URLField(blank=True)
-    logo = models.ImageField(upload_to="organizations/logos/", blank=True)
+    logo = models.ImageField(
+        upload_to="organizations/logos/", blank=True, validators=[validate_image]
+    )
     is_active = models.BooleanField(default=True)
 
     objects = ScopedManager(alliance="alliance")
@@ -198,7 +201,7 @@ class Speaker(models.Model):
     title = models.CharField(max_length=200, blank=True)
     affiliation = models.CharField(max_length=200, blank=True)
     bio = models.TextField("short bio", blank=True)
-    photo = models.ImageField(upload_to="speakers/photos/", blank=True)
+    photo = models.ImageField(upload_to="speakers/photos/", blank=True, validators=[validate_image])
 
     objects = ScopedManager(alliance="alliance")
 

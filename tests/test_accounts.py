@@ -12,8 +12,11 @@ pytestmark = pytest.mark.django_db
 LOGIN = "/accounts/login/"
 
 
-def login(client, email, password=PASSWORD, **extra):
-    return client.post(LOGIN, {"login": email, "password": password}, **extra)
+def login(client, email, password=PASSWORD, next=None, **extra):
+    data = {"login": email, "password": password}
+    if next is not None:
+        data["next"] = next
+    return client.post(LOGIN, data, **extra)
 
 
 def test_login_rotates_the_session_and_logout_kills_it(client, tenant_a):
@@ -122,3 +125,15 @@ class TestStaffMFA:
     def test_non_staff_cannot_use_the_admin(self, client, tenant_a):
         client.force_login(tenant_a.member)
         assert client.get("/admin/", follow=True).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "target", ["https://elsewhere.example/", "//elsewhere.example/", "/\\elsewhere.example/"]
+)
+def test_next_never_leads_off_the_site(client, tenant_a, target):
+    response = login(client, tenant_a.member.email, next=target)
+    assert response.status_code == 302
+    assert "elsewhere.example" not in response["Location"]
+    assert response["Location"].startswith("/")
+    response = client.post(reverse("account_logout"), {"next": target})
+    assert "elsewhere.example" not in response["Location"]
