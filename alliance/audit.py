@@ -151,6 +151,8 @@ def _permission_saved(sender, instance, created, **kwargs):
 def _groups_changed(sender, instance, action, pk_set, model, **kwargs):
     if action not in ("post_add", "post_remove", "post_clear"):
         return
+    if action != "post_clear" and not pk_set:
+        return  # Django signals an add of groups the user is in already
     names = ", ".join(
         sorted(model.objects.filter(pk__in=pk_set or ()).values_list("name", flat=True))
     )
