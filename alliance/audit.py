@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_init, post_save
+from django.db.models.signals import m2m_changed, post_save, pre_save
 from import_export.signals import post_export, post_import
 
 logger = logging.getLogger(__name__)
@@ -111,24 +111,34 @@ PERMISSION_FIELDS = {
 
 
 def _granted(instance) -> dict:
+    return {name: getattr(instance, name) for name in PERMISSION_FIELDS[instance._meta.label]}
+
+
+def _remember_granted(sender, instance, raw=False, update_fields=None, **kwargs):
+    """Before a save: what the row granted until now (one query, on saves only;
+    remembering it at every load would tax every page and sweep)."""
     fields = PERMISSION_FIELDS[instance._meta.label]
-    # __dict__: never load a deferred field just to remember it.
-    return {name: instance.__dict__.get(name) for name in fields}
+    instance._audit_before = None
+    if raw or instance.pk is None:
+        return
+    if update_fields is not None and not set(update_fields) & set(fields):
+        return  # e.g. last_login at sign-in
+    # The base manager is unscoped: this reads back the very row being saved.
+    instance._audit_before = sender._base_manager.filter(pk=instance.pk).values(*fields).first()
 
 
-def _remember_granted(sender, instance, **kwargs):
-    instance._audit_granted = _granted(instance)
-
-
-def _permission_saved(sender, instance, created, **kwargs):
-    before = {} if created else getattr(instance, "_audit_granted", {})
+def _permission_saved(sender, instance, created, raw=False, **kwargs):
+    if raw:
+        return
+    before = getattr(instance, "_audit_before", None)
+    if not created and before is None:
+        return
     after = _granted(instance)
     changes = [
-        f"{name}: {before.get(name)} → {value}"
+        f"{name}: {before.get(name) if before else None} → {value}"
         for name, value in after.items()
-        if created or (name in before and before[name] != value)
+        if created or before[name] != value
     ]
-    instance._audit_granted = after
     if not changes:
         return
     if instance._meta.label == "members.Membership":
@@ -188,8 +198,8 @@ def connect_signals() -> None:
         _mfa("mfa_reset"), dispatch_uid="audit-mfa-reset", weak=False
     )
     for model in (Membership, user_model):
-        post_init.connect(
-            _remember_granted, sender=model, dispatch_uid=f"audit-init-{model._meta.label}"
+        pre_save.connect(
+            _remember_granted, sender=model, dispatch_uid=f"audit-before-{model._meta.label}"
         )
         post_save.connect(
             _permission_saved, sender=model, dispatch_uid=f"audit-save-{model._meta.label}"

@@ -155,6 +155,9 @@ def start_gunicorn(args, environment, port: int) -> subprocess.Popen:
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
+            # Each server its own control socket: two on one default path collide.
+            "--control-socket",
+            str(VAR / f"gunicorn-{port}.ctl"),
         ],
         cwd=ROOT,
         env=environment,

@@ -137,3 +137,13 @@ def test_next_never_leads_off_the_site(client, tenant_a, target):
     assert response["Location"].startswith("/")
     response = client.post(reverse("account_logout"), {"next": target})
     assert "elsewhere.example" not in response["Location"]
+
+
+def test_password_resets_are_limited_per_address_known_or_not(client, tenant_a):
+    reset = reverse("account_reset_password")
+    for email in (tenant_a.member.email, "nobody@example.org"):
+        statuses = [
+            client.post(reset, {"email": email}, REMOTE_ADDR=f"192.0.2.{i}").status_code
+            for i in range(4)
+        ]
+        assert statuses == [302, 302, 302, 429], email

@@ -21,6 +21,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+import zoneinfo
 from collections import Counter
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -226,6 +227,11 @@ def test_two_beats_for_several_periods_take_effect_once_per_period(tmp_path, ten
     for membership in registrants[1:]:
         RegistrationFactory(alliance=tenant_a.alliance, meeting=meeting, membership=membership)
     RegistrationFactory(alliance=tenant_a.alliance, meeting=meeting, membership=tenant_a.membership)
+    # The weekly digest due now, in the alliance's zone: the third job has work too.
+    alliance = tenant_a.alliance
+    local = timezone.now().astimezone(zoneinfo.ZoneInfo(alliance.time_zone))
+    alliance.digest_weekday, alliance.digest_hour = local.weekday(), local.hour
+    alliance.save()
     with scopes_disabled():
         OutgoingEmail.objects.all().delete()
     queue = f"beats-{uuid.uuid4().hex[:8]}"
@@ -233,11 +239,10 @@ def test_two_beats_for_several_periods_take_effect_once_per_period(tmp_path, ten
     beat_module = f"{module}_beat"
     (tmp_path / f"{beat_module}.py").write_text(
         f"from {module} import *  # noqa: F403\n"
-        "# Periods of 2 s: several in a short test.\n"
+        "# Every periodic job, with periods of 2 s: several in a short test.\n"
         "CELERY_BEAT_SCHEDULE = {\n"
         "    name: {**entry, 'schedule': 2.0, 'options': {'expires': 2}}\n"
         "    for name, entry in CELERY_BEAT_SCHEDULE.items()  # noqa: F405\n"
-        "    if name in ('notifications.sweep_outbox', 'notifications.dispatch_reminders')\n"
         "}\n"
     )
     environment = {
@@ -268,7 +273,8 @@ def test_two_beats_for_several_periods_take_effect_once_per_period(tmp_path, ten
         worker.stop()
     beat_logs = [(tmp_path / f"beat-{n}.log").read_text() for n in range(2)]
     for log in beat_logs:
-        assert log.count("Sending due task notifications.dispatch_reminders") >= 3, log
+        for job in settings.CELERY_BEAT_SCHEDULE:
+            assert log.count(f"Sending due task {job}") >= 3, log
     with scopes_disabled():
         reminders = list(
             OutgoingEmail.objects.filter(kind="meeting_reminder", object_ref=object_ref(meeting))
@@ -276,6 +282,17 @@ def test_two_beats_for_several_periods_take_effect_once_per_period(tmp_path, ten
     recipients = sorted(row.recipient for row in reminders)
     assert recipients == sorted(m.user.email for m in registrants)
     assert all(row.status == OutgoingEmail.Status.SENT for row in reminders)
+    # Every job's mail (reminders, nudges, digests): each row queued once, sent once.
+    with scopes_disabled():
+        everything = list(OutgoingEmail.objects.all())
+    assert {"meeting_reminder", "digest"} <= {row.kind for row in everything}
+    arrivals = Counter(
+        int(message_from_bytes(raw, policy=default_policy)["Message-ID"].split(".")[1])
+        for _, raw in slow_smtp.messages
+    )
+    assert {row.pk: arrivals[row.pk] for row in everything} == dict.fromkeys(
+        (row.pk for row in everything), 1
+    )
     delivered = Counter(
         to[0]
         for to, raw in slow_smtp.messages
