@@ -15,7 +15,7 @@ from .models import (
 )
 from .notifications import outbox
 from .notifications.preview import email_preview_response
-from .tenancy.admin import SuperuserOnlyAdmin, TenantAdmin
+from .tenancy.admin import ReadOnlyAdmin, SuperuserOnlyAdmin, TenantAdmin
 
 
 @admin.register(Alliance)
@@ -174,7 +174,7 @@ class OutgoingEmailAdmin(TenantAdmin, admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(SuperuserOnlyAdmin, admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin, SuperuserOnlyAdmin, admin.ModelAdmin):
     """The audit log (alliance/audit.py): superusers read it; nobody edits it."""
 
     list_display = ["at", "kind", "user_email", "alliance", "ip", "detail"]
@@ -183,12 +183,3 @@ class AuditEventAdmin(SuperuserOnlyAdmin, admin.ModelAdmin):
     date_hierarchy = "at"
     list_select_related = ["alliance"]
     readonly_fields = ["at", "kind", "user", "user_email", "alliance", "ip", "detail"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

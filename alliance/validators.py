@@ -41,22 +41,31 @@ DOCUMENT_EXTENSIONS = frozenset(
 DOCUMENT_MAX_BYTES = 25 * 1024 * 1024
 
 
-def validate_document(file) -> None:
+def _check_upload(file, *, extensions, max_bytes: int, wrong_type: str, what: str) -> None:
+    """The name's extension among `extensions`, and at most `max_bytes`."""
     name = getattr(file, "name", "") or ""
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in DOCUMENT_EXTENSIONS:
+    if extension not in extensions:
+        raise ValidationError(wrong_type, params={"allowed": ", ".join(sorted(extensions))})
+    if file.size is not None and file.size > max_bytes:
         raise ValidationError(
-            "Upload a PDF or an office document (%(allowed)s).",
-            params={"allowed": ", ".join(sorted(DOCUMENT_EXTENSIONS))},
-        )
-    if file.size is not None and file.size > DOCUMENT_MAX_BYTES:
-        raise ValidationError(
-            "This file is %(size)s MB; the limit is %(limit)s MB.",
+            "This %(what)s is %(size)s MB; the limit is %(limit)s MB.",
             params={
+                "what": what,
                 "size": round(file.size / 1024 / 1024, 1),
-                "limit": DOCUMENT_MAX_BYTES // 1024 // 1024,
+                "limit": max_bytes // 1024 // 1024,
             },
         )
+
+
+def validate_document(file) -> None:
+    _check_upload(
+        file,
+        extensions=DOCUMENT_EXTENSIONS,
+        max_bytes=DOCUMENT_MAX_BYTES,
+        wrong_type="Upload a PDF or an office document (%(allowed)s).",
+        what="file",
+    )
 
 
 # Logos and photos: shown inline in pages and mail, so small, and raster only
@@ -66,17 +75,10 @@ IMAGE_MAX_BYTES = 2 * 1024 * 1024
 
 
 def validate_image(file) -> None:
-    name = getattr(file, "name", "") or ""
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in IMAGE_EXTENSIONS:
-        raise ValidationError(
-            "Upload a PNG, JPEG, GIF or WebP image.",
-        )
-    if file.size is not None and file.size > IMAGE_MAX_BYTES:
-        raise ValidationError(
-            "This image is %(size)s MB; the limit is %(limit)s MB.",
-            params={
-                "size": round(file.size / 1024 / 1024, 1),
-                "limit": IMAGE_MAX_BYTES // 1024 // 1024,
-            },
-        )
+    _check_upload(
+        file,
+        extensions=IMAGE_EXTENSIONS,
+        max_bytes=IMAGE_MAX_BYTES,
+        wrong_type="Upload a PNG, JPEG, GIF or WebP image.",
+        what="image",
+    )

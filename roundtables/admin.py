@@ -24,7 +24,12 @@ from django.utils import timezone
 
 from alliance.admin import ProgramYearAdmin
 from alliance.models import ProgramYear
-from alliance.tenancy.admin import RefuseDeletionWithDependents, TenantAdmin, TenantHistoryAdmin
+from alliance.tenancy.admin import (
+    ReadOnlyAdmin,
+    RefuseDeletionWithDependents,
+    TenantAdmin,
+    TenantHistoryAdmin,
+)
 from members.models import Speaker
 from sessions.admin import MeetingRowsFormSet, csv_download, event_date
 
@@ -422,7 +427,7 @@ class QuestionAdmin(TenantAdmin, admin.ModelAdmin):
 
 
 @admin.register(QuestionVote)
-class QuestionVoteAdmin(TenantAdmin, admin.ModelAdmin):
+class QuestionVoteAdmin(ReadOnlyAdmin, TenantAdmin, admin.ModelAdmin):
     """Members' votes: viewed, never changed by staff."""
 
     list_display = ["question", "membership", "roundtable", "voted_at"]
@@ -434,12 +439,3 @@ class QuestionVoteAdmin(TenantAdmin, admin.ModelAdmin):
     @admin.display(description="roundtable", ordering="question__roundtable__starts_at")
     def roundtable(self, vote):
         return vote.question.roundtable
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

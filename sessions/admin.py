@@ -34,6 +34,7 @@ from alliance.fields import TIME_ZONE_CHOICES
 from alliance.models import ProgramYear
 from alliance.notifications import reminders
 from alliance.tenancy.admin import (
+    ReadOnlyAdmin,
     RefuseDeletionWithDependents,
     TenantAdmin,
     TenantHistoryAdmin,
@@ -1079,7 +1080,7 @@ class GuestAdmin(MeetingRowAdmin):
 
 
 @admin.register(MeetingChange)
-class MeetingChangeAdmin(TenantAdmin, admin.ModelAdmin):
+class MeetingChangeAdmin(ReadOnlyAdmin, TenantAdmin, admin.ModelAdmin):
     """Read-only: each row is written by the service that made the change."""
 
     list_display = ["meeting", "kind", "old_starts_at", "new_starts_at", "changed_by", "changed_at"]
@@ -1087,12 +1088,3 @@ class MeetingChangeAdmin(TenantAdmin, admin.ModelAdmin):
     list_select_related = ["meeting", "changed_by"]
     search_fields = ["meeting__title", "note"]
     date_hierarchy = "changed_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -100,6 +100,15 @@ def _worker_settings(tmp_path, *, redis_url: str, smtp_port: int, queue: str) ->
     return module
 
 
+def worker_command(queue: str, name: str) -> list[str]:
+    """One Celery worker process (solo pool) taking only `queue`'s tasks."""
+    return [
+        *(sys.executable, "-m", "celery", "-A", "alliance", "worker"),
+        *("--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat"),
+        *("--loglevel=INFO", "-Q", queue, "-n", f"{name}@%h"),
+    ]
+
+
 def test_a_reminder_goes_from_beat_through_redis_and_a_worker_to_smtp(tmp_path, tenant_a, smtp):
     redis_url = _require_services()
     starts_at = timezone.now() + datetime.timedelta(hours=20)
@@ -121,19 +130,7 @@ def test_a_reminder_goes_from_beat_through_redis_and_a_worker_to_smtp(tmp_path, 
     celery = [sys.executable, "-m", "celery", "-A", "alliance"]
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
-        [
-            *celery,
-            "worker",
-            "--pool=solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=INFO",
-            "-Q",
-            queue,
-            "-n",
-            f"{queue}@%h",
-        ],
+        worker_command(queue, queue),
         cwd=settings.BASE_DIR,
         env=environment,
         stdout=log,

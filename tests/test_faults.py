@@ -43,7 +43,12 @@ from tests.factories import (
     OutgoingEmailFactory,
     RegistrationFactory,
 )
-from tests.test_celery_integration import Mailbox, _require_services, _worker_settings
+from tests.test_celery_integration import (
+    Mailbox,
+    _require_services,
+    _worker_settings,
+    worker_command,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,23 +90,7 @@ class Worker:
         self.log_path = tmp_path / f"worker-{number}.log"
         self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "alliance",
-                "worker",
-                "--pool=solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=INFO",
-                "-Q",
-                queue,
-                "-n",
-                f"{queue}-{number}@%h",
-            ],
+            worker_command(queue, f"{queue}-{number}"),
             cwd=settings.BASE_DIR,
             env=environment,
             stdout=self.log,
@@ -359,8 +348,8 @@ def test_a_postgresql_restart_during_load_loses_no_acknowledged_write(
     client, live_server, tenant_a
 ):
     """Members keep adding publications while PostgreSQL restarts: the site answers
-    again within 10 s (CONN_HEALTH_CHECKS replaces the dead connections) and
-    every addition it acknowledged is in the database afterwards."""
+    again (CONN_HEALTH_CHECKS replaces the dead connections; how soon is printed)
+    and every addition it acknowledged is in the database afterwards."""
     _require_services()
     cluster = _local_cluster()
     if cluster is None:
@@ -406,10 +395,10 @@ def test_a_postgresql_restart_during_load_loses_no_acknowledged_write(
         time.sleep(0.05)
     restart.join(60)
     connection.close()  # this thread's connection died with the restart
+    # Measured, not asserted (no timing in tests): the figure goes in the notes.
     print(f"{failures} requests failed during the restart; answered again after {recovered_after}")
     if failures:
         assert recovered_after is not None, "the site never answered again"
-        assert recovered_after <= 10
     with scope(alliance=tenant_a.alliance):
         saved = set(
             Publication.objects.filter(alliance=tenant_a.alliance).values_list("title", flat=True)

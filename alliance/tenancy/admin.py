@@ -168,6 +168,20 @@ def _memberships_with_names():
     return Membership.objects.select_related("user")
 
 
+class ReadOnlyAdmin:
+    """For records nobody edits (votes, change logs, the audit log): list and view only.
+    List it first among the bases, so that it wins over other permission mixins."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class SuperuserOnlyAdmin:
     """For global rows (alliances, users): visible and editable by superusers only."""
 
