@@ -140,3 +140,27 @@ def test_behind_a_configured_proxy_the_forwarded_address_counts(client, settings
         for i in range(11)
     ]
     assert 429 not in statuses
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(tenant_a, totp_for):
+    from django_scopes import scope
+
+    from sessions.models import Registration
+
+    member = Client(enforce_csrf_checks=True)
+    member.force_login(tenant_a.member)
+    rsvp = reverse("meetings:rsvp", args=[tenant_a.alliance.slug, tenant_a.meeting.pk])
+    with scope(alliance=tenant_a.alliance):
+        before = Registration.objects.get(pk=tenant_a.registration.pk).response
+    other = "virtual" if before != "virtual" else "in_person"
+    assert member.post(rsvp, {"response": other}).status_code == 403
+    with scope(alliance=tenant_a.alliance):
+        assert Registration.objects.get(pk=tenant_a.registration.pk).response == before
+
+    staff = Client(enforce_csrf_checks=True)
+    totp_for(tenant_a.staff)
+    staff.force_login(tenant_a.staff)
+    delete = reverse("admin:alliance_notice_delete", args=[tenant_a.notice.pk])
+    assert staff.post(delete, {"post": "yes"}).status_code == 403
+    with scope(alliance=tenant_a.alliance):
+        assert type(tenant_a.notice).objects.filter(pk=tenant_a.notice.pk).exists()
