@@ -77,6 +77,7 @@ print(response.status_code, "Alliance ALPHA" in response.content.decode())
 """
 
 
+@pytest.mark.faults
 @pytest.mark.django_db(transaction=True)
 def test_a_backup_restores_into_an_empty_database_whole_and_working(tmp_path):
     _require_postgres()

@@ -50,7 +50,7 @@ from tests.test_celery_integration import (
     worker_command,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 
 KILLS = 100
 ROWS = 1000

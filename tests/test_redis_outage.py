@@ -25,7 +25,7 @@ from alliance.notifications.delivery import sweep_outbox
 from sessions.models import MeetingChange
 from tests.conftest import make_tenant
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 
 
 def _free_port() -> int:
