@@ -34,7 +34,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from alliance.models import OutgoingEmail, Publication
+from alliance.models import Alliance, OutgoingEmail, Publication
 from alliance.notifications.delivery import STUCK_AFTER
 from alliance.notifications.outbox import object_ref
 from tests.factories import (
@@ -219,6 +219,7 @@ def test_two_beats_for_several_periods_take_effect_once_per_period(tmp_path, ten
     # The weekly digest due now, in the alliance's zone: the third job has work too.
     alliance = tenant_a.alliance
     local = timezone.now().astimezone(zoneinfo.ZoneInfo(alliance.time_zone))
+    alliance.digest_cadence = Alliance.DigestCadence.WEEKLY
     alliance.digest_weekday, alliance.digest_hour = local.weekday(), local.hour
     alliance.save()
     with scopes_disabled():
