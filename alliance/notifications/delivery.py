@@ -26,19 +26,16 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.mime.image import MIMEImage
 from email.utils import parseaddr
 from enum import Enum, StrEnum
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.core.mail.message import SafeMIMEMultipart
 from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from alliance.models import OutgoingEmail
+from alliance.notifications.mime import OutboxEmail
 
 logger = logging.getLogger(__name__)
 
@@ -151,50 +148,19 @@ def _claim(pk: int) -> OutgoingEmail | None:
     return row
 
 
-class _EmailWithInlineImages(EmailMultiAlternatives):
-    """Text + HTML where the HTML part may show images by `cid:` (the alliance's logo).
-
-    The HTML and its images go in one multipart/related part, the structure
-    mail clients expect for images that belong to the body rather than being
-    offered as downloads (RFC 2387).
-    """
-
-    def __init__(self, *args, inline_images=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.inline_images = list(inline_images)
-
-    def _create_alternatives(self, msg):
-        msg = super()._create_alternatives(msg)
-        if not self.inline_images or not msg.is_multipart():
-            return msg
-        parts = []
-        for part in msg.get_payload():
-            if part.get_content_type() == "text/html":
-                related = SafeMIMEMultipart(
-                    _subtype="related", encoding=self.encoding or settings.DEFAULT_CHARSET
-                )
-                related.attach(part)
-                for image in self.inline_images:
-                    related.attach(image)
-                part = related
-            parts.append(part)
-        msg.set_payload(parts)
-        return msg
-
-
-def _message_for(row: OutgoingEmail) -> EmailMultiAlternatives:
+def _message_for(row: OutgoingEmail) -> OutboxEmail:
     headers = dict(row.headers)
     if "message-id" not in {name.lower() for name in headers}:
         headers["Message-ID"] = _message_id(row)
     inline = [a for a in row.attachments if a.get("cid") and "content_base64" in a]
-    message = _EmailWithInlineImages(
+    message = OutboxEmail(
         subject=row.subject,
         body=row.text_body,
         from_email=row.from_email,
         to=[row.recipient],
         reply_to=[row.reply_to] if row.reply_to else None,
         headers=headers,
-        inline_images=[_inline_image(attachment) for attachment in inline],
+        inline_images=inline,
     )
     message.attach_alternative(row.html_body, "text/html")
     for attachment in row.attachments:
@@ -206,15 +172,6 @@ def _message_for(row: OutgoingEmail) -> EmailMultiAlternatives:
             content = attachment["content"]
         message.attach(attachment["filename"], content, attachment.get("mimetype"))
     return message
-
-
-def _inline_image(attachment: dict) -> MIMEImage:
-    """`{"filename", "content_base64", "mimetype": "image/…", "cid"}` as a body image."""
-    subtype = (attachment.get("mimetype") or "image/png").partition("/")[2] or "png"
-    image = MIMEImage(base64.b64decode(attachment["content_base64"]), _subtype=subtype)
-    image.add_header("Content-ID", f"<{attachment['cid']}>")
-    image.add_header("Content-Disposition", "inline", filename=attachment["filename"])
-    return image
 
 
 def _message_id(row: OutgoingEmail) -> str:

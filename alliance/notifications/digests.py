@@ -53,10 +53,11 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Value
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from alliance.models import Alliance, OutgoingEmail, Publication
-from alliance.notifications import outbox
+from alliance.notifications import jinja, outbox
 from alliance.notifications.branding import LOGO_CID, logo_attachment
 from alliance.notifications.unsubscribe import bulk_headers
 from members.models import DigestPreference, Membership, Role
@@ -957,7 +958,11 @@ def _date(moment: datetime.datetime | None, feed: Feed) -> str:
 
 
 def render_digest(*, feed: Feed, digest: Digest) -> dict:
-    """The `outbox.enqueue_rendered` arguments of one digest (nothing is saved)."""
+    """The `outbox.enqueue_rendered` arguments of one digest (nothing is saved).
+
+    The body and the text are Jinja2 (digest.jinja.html, .jinja.txt), rendered
+    per member; the HTML frame around the body is rendered once (`_frame`).
+    """
     alliance, membership = feed.alliance, digest.membership
     reply_to = alliance.contact_email
     headers = bulk_headers(membership=membership, what="digest", reply_to=reply_to)
@@ -971,16 +976,23 @@ def render_digest(*, feed: Feed, digest: Digest) -> dict:
         "organization": membership.organization.name if membership.organization_id else "",
         "since": _date(digest.since, feed),
         "urls": feed.urls,
-        "logo_cid": LOGO_CID if feed.logo else None,
         "unsubscribe_url": unsubscribe,
         "news": _news(feed, digest) if digest.recordings or digest.publications else None,
         "preferences_url": feed.urls["preferences"],
         "upcoming_days": UPCOMING_DAYS,
-        "unsubscribe_label": "progress digests",
+        "PORTAL_NAME": settings.PORTAL_NAME,
     }
-    subject, text, html = outbox.render_message(template=TEMPLATE, context=context)
+    subject = outbox.single_line(jinja.render(f"{TEMPLATE}_subject.jinja.txt", context))
     # Sections left out leave blank lines behind in the text template.
+    text = jinja.render(f"{TEMPLATE}.jinja.txt", context)
     text = _BLANK_LINES.sub("\n\n", text).strip() + "\n"
+    html = (
+        _frame(feed, digest.period)
+        .replace(_PREHEADER_MARK, escape(digest.summary))
+        .replace(_UNSUBSCRIBE_MARK, escape(unsubscribe))
+        # Last: nothing a member wrote is searched for stand-ins.
+        .replace(_BODY_MARK, jinja.render(f"{TEMPLATE}.jinja.html", context))
+    )
     return {
         "kind": KIND,
         "recipient": membership.user.email,
@@ -995,6 +1007,36 @@ def render_digest(*, feed: Feed, digest: Digest) -> dict:
         "headers": headers,
         "attachments": [feed.logo] if feed.logo else [],
     }
+
+
+# Stand-ins in the frame for what differs per member. Private-use characters:
+# nothing else in a message contains them, and HTML escaping leaves them alone.
+_PREHEADER_MARK = "\ue000preheader\ue000"
+_BODY_MARK = "\ue000body\ue000"
+_UNSUBSCRIBE_MARK = "\ue000unsubscribe\ue000"
+
+
+def _frame(feed: Feed, period: DigestPeriod) -> str:
+    """digest.html (email/base.html around the body), once per run and period."""
+    return _cached(
+        feed,
+        ("frame", period.key),
+        lambda: render_to_string(
+            f"{TEMPLATE}.html",
+            {
+                "alliance": feed.alliance,
+                "period": period,
+                "preheader": _PREHEADER_MARK,
+                "content": _BODY_MARK,
+                "logo_cid": LOGO_CID if feed.logo else None,
+                "unsubscribe_url": _UNSUBSCRIBE_MARK,
+                "preferences_url": feed.urls["preferences"],
+                "unsubscribe_label": "progress digests",
+                "SITE_BASE_URL": settings.SITE_BASE_URL,
+                "PORTAL_NAME": settings.PORTAL_NAME,
+            },
+        ),
+    )
 
 
 def _from_email(alliance: Alliance) -> str:
