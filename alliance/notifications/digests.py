@@ -42,11 +42,15 @@ import datetime
 import logging
 import re
 import zoneinfo
+from array import array
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from email.headerregistry import Address
 from email.utils import parseaddr
+from itertools import groupby
+from operator import itemgetter
 
 from django.conf import settings
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Value
@@ -67,7 +71,7 @@ from sessions.selectors import times_for
 from sessions.services import is_invited
 from workgroups.models import Goal, Measure, Participation, Reading, Workgroup
 from workgroups.periods import last_closed_period, period_label
-from workgroups.pooling import Observation, organization_value, pool
+from workgroups.pooling import Observation, organization_value
 from workgroups.pooling import progress as progress_toward
 from workgroups.selectors import MeasureSummary, chart_periods, summarize
 
@@ -195,24 +199,19 @@ def recipients(
     return members.order_by("pk")
 
 
-def with_digest_history(
-    *,
-    alliance: Alliance,
-    period: DigestPeriod,
-    memberships: list[Membership],
-    unsent_only: bool = True,
-) -> list[Membership]:
-    """The page's members with `last_digest_at` (their previous digest's creation),
-    without those who have this period's digest (unless not `unsent_only`).
-
-    One query for the whole page, by the outbox's unique (kind, object_ref, …)
-    index. (Asked per member in a correlated subquery, SQLite scanned the
-    alliance's whole outbox for each one.)
+def digest_history(
+    *, alliance: Alliance, period: DigestPeriod, memberships: list[Membership] | None = None
+) -> dict[int, tuple[datetime.datetime | None, bool]]:
+    """{membership pk: (their previous digest's creation, whether they have this
+    period's)}, for `memberships` or for everyone in the alliance: one query, by
+    the outbox's unique (kind, object_ref, …) index. (Asked per member in a
+    correlated subquery, SQLite scanned the alliance's whole outbox for each one.)
     """
-    refs = {outbox.object_ref(m): m.pk for m in memberships}
+    rows = OutgoingEmail.objects.filter(alliance=alliance, kind=KIND)
+    if memberships is not None:
+        rows = rows.filter(object_ref__in=[outbox.object_ref(m) for m in memberships])
     rows = (
-        OutgoingEmail.objects.filter(alliance=alliance, kind=KIND, object_ref__in=list(refs))
-        .order_by()
+        rows.order_by()
         .values("object_ref")
         .annotate(
             last=Max(
@@ -223,13 +222,43 @@ def with_digest_history(
         )
         .values_list("object_ref", "last", "sent")
     )
-    history = {refs[ref]: (last, bool(sent)) for ref, last, sent in rows}
+    prefix = f"{Membership._meta.label_lower}:"
+    return {
+        int(ref.removeprefix(prefix)): (last, bool(sent))
+        for ref, last, sent in rows
+        if ref.startswith(prefix)
+    }
+
+
+def with_digest_history(
+    *,
+    alliance: Alliance,
+    period: DigestPeriod,
+    memberships: list[Membership],
+    unsent_only: bool = True,
+    history: dict | None = None,
+) -> list[Membership]:
+    """The page's members with `last_digest_at` (their previous digest's creation),
+    without those who have this period's digest (unless not `unsent_only`).
+
+    `history` (from `digest_history`, for the whole run) saves the page's query.
+    """
+    if history is None:
+        history = digest_history(alliance=alliance, period=period, memberships=memberships)
     members = []
     for membership in memberships:
         membership.last_digest_at, sent = history.get(membership.pk, (None, False))
         if not (sent and unsent_only):
             members.append(membership)
     return members
+
+
+def since_moments(history: dict, period: DigestPeriod) -> set[datetime.datetime]:
+    """Every `since` a member of the run can have (see `_since`): the moments
+    `load_feed` works the run charts out at."""
+    return {period.previous_starts_at} | {
+        max(last, period.previous_starts_at) for last, sent in history.values() if last
+    }
 
 
 def digest_recipients(
@@ -256,16 +285,25 @@ def digest_recipients(
 
 @dataclass
 class MeasureData:
+    """What digests show of a measure. No reading is kept: at 10,000 organizations
+    they were most of a run's memory (360,000 `Observation`s)."""
+
     measure: Measure
     url: str
-    observations: list[Observation]
-    # (entered_at, observation), oldest first: the series as it stood at a moment.
-    entered: list[tuple[datetime.datetime, Observation]]
-    entered_times: list[datetime.datetime]
-    changed_at: datetime.datetime | None  # the newest reading's entry or correction
+    workgroup: WorkgroupData | None = None
+    in_goals: bool = False
+    # Entry times of the readings, oldest first (POSIX seconds): how many of them
+    # had been entered at a moment.
+    entered_times: array = field(default_factory=lambda: array("d"))
+    changed_at: datetime.datetime | None = None  # the newest reading's entry or correction
     summary: MeasureSummary | None = None
     latest_own: dict[int, tuple[datetime.date, Decimal]] = field(default_factory=dict)
+    # The latest value in the chart's periods, by organization: its goals' progress.
+    latest_for_goals: dict[int, tuple[datetime.date, Decimal]] = field(default_factory=dict)
     missing: dict[int, list[str]] = field(default_factory=dict)
+    # The run chart's signals as it stood at a moment, by (readings entered, last
+    # closed period) then: see `_signals_at`.
+    signals_then: dict[tuple, frozenset] = field(default_factory=dict)
 
 
 @dataclass
@@ -295,15 +333,23 @@ class Feed:
     urls: dict[str, str]
     logo: dict | None  # the inline attachment, or None: the name alone
     from_email: str
-    _signal_cache: dict = field(default_factory=dict)
     # Pieces shown to many members, built and rendered once (see `_fragments`).
     _fragments: dict = field(default_factory=dict)
 
 
 def load_feed(
-    *, alliance: Alliance, now: datetime.datetime, since_floor: datetime.datetime
+    *,
+    alliance: Alliance,
+    now: datetime.datetime,
+    since_floor: datetime.datetime,
+    moments: Iterable[datetime.datetime] = (),
 ) -> Feed:
-    """Workgroups, measures, readings, events, recordings, publications: 6 queries."""
+    """Workgroups, measures, events, recordings, publications (5 queries) and the
+    readings, one query per measure.
+
+    `moments`: the `since` of the members the feed is for (`since_moments`);
+    what the run charts showed then is worked out while the readings are loaded.
+    """
     zone = zoneinfo.ZoneInfo(alliance.time_zone)
     today = now.astimezone(zone).date()
     horizon = now + datetime.timedelta(days=UPCOMING_DAYS)
@@ -338,62 +384,40 @@ def load_feed(
             | Q(workgroup__isnull=True)
             | Exists(Goal.objects.filter(alliance=alliance, measure=OuterRef("pk")))
         )
+        .annotate(in_goals=Exists(Goal.objects.filter(alliance=alliance, measure=OuterRef("pk"))))
         .select_related("aim", "workgroup__program_year")
         .order_by("name", "pk")
     )
     measures: dict[int, MeasureData] = {}
     for measure in measure_rows:
-        if measure.workgroup_id in workgroups:
+        workgroup = workgroups.get(measure.workgroup_id)
+        if workgroup is not None:
             # The same workgroup object the participations loaded.
-            measure.workgroup = workgroups[measure.workgroup_id].workgroup
-        measures[measure.pk] = MeasureData(
+            measure.workgroup = workgroup.workgroup
+        data = measures[measure.pk] = MeasureData(
             measure=measure,
             url=_url("workgroups:measure", slug, measure_id=measure.pk),
-            observations=[],
-            entered=[],
-            entered_times=[],
-            changed_at=None,
+            workgroup=workgroup,
+            in_goals=measure.in_goals,
         )
-        if measure.workgroup_id in workgroups:
-            workgroups[measure.workgroup_id].measures.append(measures[measure.pk])
-
-    # As things stood at `now`: a staff preview or a test may look at another moment.
-    readings = Reading.objects.filter(
-        alliance=alliance, measure_id__in=list(measures), entered_at__lte=now
-    ).values_list(
-        "measure_id",
-        "organization_id",
-        "period_start",
-        "numerator",
-        "denominator",
-        "achieved",
-        "entered_at",
-        "updated_at",
+        if workgroup is not None:
+            workgroup.measures.append(data)
+    # As things stood at `now`: a staff preview or a test may look at another
+    # moment. Streamed (a server-side cursor) and taken a measure at a time.
+    readings = (
+        Reading.objects.filter(
+            alliance=alliance, measure_id__in=list(measures), entered_at__lte=now
+        )
+        .order_by("measure_id", "entered_at", "pk")
+        .values_list("measure_id", *READING_FIELDS)
     )
-    # Streamed: at 10,000 organizations the raw rows would double the feed's memory.
-    for (
-        measure_id,
-        org,
-        period,
-        numerator,
-        denominator,
-        achieved,
-        entered,
-        updated,
-    ) in readings.iterator(chunk_size=2000):
-        data = measures[measure_id]
-        observation = Observation(org, period, numerator, denominator, achieved)
-        data.observations.append(observation)
-        data.entered.append((entered, observation))
-        changed = max(entered, updated)
-        if data.changed_at is None or changed > data.changed_at:
-            data.changed_at = changed
-    for data in measures.values():
-        data.entered.sort(key=lambda pair: pair[0])
-        data.entered_times = [entered for entered, _ in data.entered]
-
-    for workgroup in workgroups.values():
-        _summarize_workgroup(workgroup, alliance=alliance, today=today)
+    moments = sorted(set(moments))
+    unread = dict(measures)
+    for measure_id, rows in groupby(readings.iterator(chunk_size=2000), key=itemgetter(0)):
+        data = unread.pop(measure_id)
+        _take_readings(data, (row[1:] for row in rows), alliance, today=today, moments=moments)
+    for data in unread.values():
+        _take_readings(data, (), alliance, today=today, moments=moments)
 
     meetings = list(
         Meeting.objects.filter(
@@ -443,32 +467,89 @@ def load_feed(
     )
 
 
-def _summarize_workgroup(workgroup: WorkgroupData, *, alliance: Alliance, today) -> None:
-    """Pooled series, run chart and aim progress of each measure, once for everyone."""
-    if not workgroup.measures:
+READING_FIELDS = (
+    "organization_id",
+    "period_start",
+    "numerator",
+    "denominator",
+    "achieved",
+    "entered_at",
+    "updated_at",
+)
+
+
+def _take_readings(data: MeasureData, rows, alliance: Alliance, *, today, moments) -> None:
+    """Keep only what digests show of one measure's readings (`READING_FIELDS`,
+    oldest entry first): the pooled series, run chart and aim progress, once for
+    everyone; each organization's latest value and missing periods; the signals
+    as they stood at `moments`. The readings themselves are let go."""
+    measure = data.measure
+    observations = []
+    for org, period, numerator, denominator, achieved, entered, updated in rows:
+        observations.append(Observation(org, period, numerator, denominator, achieved))
+        data.entered_times.append(entered.timestamp())
+        changed = max(entered, updated)
+        if data.changed_at is None or changed > data.changed_at:
+            data.changed_at = changed
+
+    window = set(chart_periods(measure, today)) if data.in_goals else ()
+    for observation in observations:
+        value = organization_value(measure.kind, measure.scale, observation)
+        if value is None:
+            continue
+        org, period = observation.organization_id, observation.period
+        known = data.latest_own.get(org)
+        if known is None or period > known[0]:
+            data.latest_own[org] = (period, value)
+        if period in window:
+            known = data.latest_for_goals.get(org)
+            if known is None or period > known[0]:
+                data.latest_for_goals[org] = (period, value)
+
+    workgroup = data.workgroup
+    if workgroup is None:
         return
-    summaries = summarize(
-        [m.measure for m in workgroup.measures],
+    data.summary = _summary(data, alliance=alliance, observations=observations, today=today)
+    for point in data.summary.points:
+        for org in point.missing:
+            data.missing.setdefault(org, []).append(period_label(point.period, measure.period))
+    if data.summary.analysis.signals:
+        for moment in moments:
+            entered, closed, day = _as_at(data, alliance, moment)
+            if (entered, closed) not in data.signals_then:
+                data.signals_then[entered, closed] = _signals(
+                    data, alliance=alliance, observations=observations[:entered], day=day
+                )
+
+
+def _summary(data: MeasureData, *, alliance: Alliance, observations, today) -> MeasureSummary:
+    (summary,) = summarize(
+        [data.measure],
         alliance=alliance,
-        expected=workgroup.expected,
-        names=workgroup.names,
+        expected=data.workgroup.expected,
+        names=data.workgroup.names,
         viewer_organization_id=None,
-        observations={m.measure.pk: m.observations for m in workgroup.measures},
+        observations={data.measure.pk: observations},
         today=today,
     )
-    for data, summary in zip(workgroup.measures, summaries, strict=True):
-        data.summary = summary
-        measure = data.measure
-        for observation in data.observations:
-            value = organization_value(measure.kind, measure.scale, observation)
-            if value is None:
-                continue
-            known = data.latest_own.get(observation.organization_id)
-            if known is None or observation.period > known[0]:
-                data.latest_own[observation.organization_id] = (observation.period, value)
-        for point in summary.points:
-            for org in point.missing:
-                data.missing.setdefault(org, []).append(period_label(point.period, measure.period))
+    return summary
+
+
+def _as_at(
+    data: MeasureData, alliance: Alliance, moment
+) -> tuple[int, datetime.date, datetime.date]:
+    """(readings entered by `moment`, the last closed period then, its day): what
+    the run chart showed then depends on the first two only."""
+    entered = bisect.bisect_right(data.entered_times, moment.timestamp())
+    day = moment.astimezone(zoneinfo.ZoneInfo(alliance.time_zone)).date()
+    return entered, last_closed_period(day, data.measure.period), day
+
+
+def _signals(data: MeasureData, *, alliance: Alliance, observations, day) -> frozenset:
+    # A signal is known by its rule and first period, so a shift that grows by a
+    # point is not news again.
+    then = _summary(data, alliance=alliance, observations=observations, today=day)
+    return frozenset((s.rule, s.periods[0]) for s in then.analysis.signals)
 
 
 def _url(name: str, slug: str, **kwargs) -> str:
@@ -710,13 +791,11 @@ def _workgroup_section(feed: Feed, workgroup: WorkgroupData, org: int, since) ->
     return {
         "name": workgroup.workgroup.name,
         "url": workgroup.url,
-        "measures": [
-            _measure_row(feed, workgroup, data, org, since) for data in workgroup.measures
-        ],
+        "measures": [_measure_row(feed, data, org, since) for data in workgroup.measures],
     }
 
 
-def _measure_row(feed: Feed, workgroup: WorkgroupData, data: MeasureData, org: int, since) -> dict:
+def _measure_row(feed: Feed, data: MeasureData, org: int, since) -> dict:
     measure = data.measure
     own = data.latest_own.get(org)
     return {
@@ -724,7 +803,7 @@ def _measure_row(feed: Feed, workgroup: WorkgroupData, data: MeasureData, org: i
         "own": _number(own[1], measure) if own else None,
         "own_period": period_label(own[0], measure.period) if own else "",
         "missing": data.missing.get(org, []),
-        "new_signals": _new_signals(feed, workgroup, data, since),
+        "new_signals": _new_signals(feed, data, since),
     }
 
 
@@ -807,35 +886,33 @@ def _fragments(feed: Feed, name: str, context: dict, *, parts=None) -> dict:
     return rendered
 
 
-def _new_signals(feed: Feed, workgroup: WorkgroupData, data: MeasureData, since) -> list[str]:
+def _new_signals(feed: Feed, data: MeasureData, since) -> list[str]:
     """Signals on the chart now that were not on it when the last digest went out."""
     signals = data.summary.analysis.signals
     if not signals:
         return []
-    before = _signals_at(feed, workgroup, data, since)
+    before = _signals_at(feed, data, since)
     return [s.description for s in signals if (s.rule, s.periods[0]) not in before]
 
 
-def _signals_at(feed: Feed, workgroup: WorkgroupData, data: MeasureData, moment) -> frozenset:
+def _signals_at(feed: Feed, data: MeasureData, moment) -> frozenset:
     """The measure's signals as they stood at `moment`: the readings entered by then,
-    the periods closed by then. A signal is known by its rule and first period, so a
-    shift that grows by a point is not news again."""
-    entered = bisect.bisect_right(data.entered_times, moment)
-    day = moment.astimezone(zoneinfo.ZoneInfo(feed.alliance.time_zone)).date()
-    closed = last_closed_period(day, data.measure.period)
-    key = (data.measure.pk, entered, closed)
-    if key not in feed._signal_cache:
-        (then,) = summarize(
-            [data.measure],
-            alliance=feed.alliance,
-            expected=workgroup.expected,
-            names=workgroup.names,
-            viewer_organization_id=None,
-            observations={data.measure.pk: [obs for _, obs in data.entered[:entered]]},
-            today=day,
+    the periods closed by then. Worked out by `load_feed` for the run's moments;
+    another moment (a feed loaded without them) reads the readings again."""
+    entered, closed, day = _as_at(data, feed.alliance, moment)
+    if (entered, closed) not in data.signals_then:
+        rows = (
+            Reading.objects.filter(
+                alliance=feed.alliance, measure=data.measure, entered_at__lte=moment
+            )
+            .order_by("entered_at", "pk")
+            .values_list(*READING_FIELDS[:5])
         )
-        feed._signal_cache[key] = frozenset((s.rule, s.periods[0]) for s in then.analysis.signals)
-    return feed._signal_cache[key]
+        observations = [Observation(*row) for row in rows]
+        data.signals_then[entered, closed] = _signals(
+            data, alliance=feed.alliance, observations=observations, day=day
+        )
+    return data.signals_then[entered, closed]
 
 
 def _goal_row(feed: Feed, goal: Goal, org: int) -> dict:
@@ -844,20 +921,14 @@ def _goal_row(feed: Feed, goal: Goal, org: int) -> dict:
     if data is None:
         return {**row, "progress": None}
     measure = data.measure
-    # The goal's own series (its organization's readings alone); as goal_progress
-    # does, but on the alliance's date. No chart: only the latest value is shown.
-    points = pool(
-        kind=measure.kind,
-        scale=measure.scale,
-        periods=chart_periods(measure, feed.today),
-        expected={org: measure.first_period},
-        observations=[o for o in data.observations if o.organization_id == org],
-    )
-    latest = next((p for p in reversed(points) if p.value is not None), None)
+    # The goal's own series (its organization's readings alone, in the chart's
+    # periods, as goal_progress pools it) on the alliance's date; only the latest
+    # value is shown.
+    latest = data.latest_for_goals.get(org)
     progress = progress_toward(
         baseline=goal.baseline_value,
         target=goal.theoretical_limit,
-        current=latest.value if latest else None,
+        current=latest[1] if latest else None,
         starts_on=goal.goal_set.program_year.starts_on,
         due_on=goal.due_on,
         today=feed.today,
@@ -868,8 +939,8 @@ def _goal_row(feed: Feed, goal: Goal, org: int) -> dict:
         "url": data.url,
         "baseline": _number(goal.baseline_value, measure),
         "limit": _number(goal.theoretical_limit, measure),
-        "latest": _number(latest.value, measure) if latest else None,
-        "latest_period": period_label(latest.period, measure.period) if latest else "",
+        "latest": _number(latest[1], measure) if latest else None,
+        "latest_period": period_label(latest[0], measure.period) if latest else "",
         "progress": {
             "percent": progress.percent,
             "bar": progress.bar_percent,
@@ -1084,6 +1155,9 @@ def send_alliance_digests(
     periods = due_periods(alliance=alliance, now=now, force=force)
     if not periods:
         return result
+    # Everyone's digest history, one query per period: it also says at which
+    # moments the feed must know what the run charts showed.
+    histories = {p.key: digest_history(alliance=alliance, period=p) for p in periods}
     feed = None
     for period in periods:
         after = 0
@@ -1095,16 +1169,19 @@ def send_alliance_digests(
                 break
             after = page[-1].pk
             result.batches += 1
-            batch = with_digest_history(alliance=alliance, period=period, memberships=page)
+            batch = with_digest_history(
+                alliance=alliance, period=period, memberships=page, history=histories[period.key]
+            )
             if not batch:
                 continue
             if feed is None:
                 # Only once someone is due: a run in a period already sent
-                # costs two queries per page.
+                # costs a query per page.
                 feed = load_feed(
                     alliance=alliance,
                     now=now,
                     since_floor=min(p.previous_starts_at for p in periods),
+                    moments=set().union(*(since_moments(histories[p.key], p) for p in periods)),
                 )
             messages = []
             for digest in build_batch(feed=feed, period=period, memberships=batch):
@@ -1161,7 +1238,12 @@ def preview_digest(*, membership: Membership, now: datetime.datetime) -> Preview
         ],
         unsent_only=False,
     )
-    feed = load_feed(alliance=alliance, now=now, since_floor=period.previous_starts_at)
+    feed = load_feed(
+        alliance=alliance,
+        now=now,
+        since_floor=period.previous_starts_at,
+        moments=[_since(member, period)],
+    )
     (digest,) = build_batch(feed=feed, period=period, memberships=[member])
     return Preview(
         membership=member,
