@@ -65,7 +65,7 @@ def pool(
         by_period[obs.period].append(obs)
     points = []
     for period in periods:
-        reported = [o for o in by_period.get(period, []) if _reported(kind, o)]
+        reported = [o for o in by_period.get(period, []) if is_reported(kind, o)]
         reporting = tuple(sorted(o.organization_id for o in reported))
         due = {org for org, since in expected.items() if since <= period}
         missing = tuple(sorted(due - set(reporting)))
@@ -86,7 +86,8 @@ def pool(
     return points
 
 
-def _reported(kind: str, obs: Observation) -> bool:
+def is_reported(kind: str, obs: Observation) -> bool:
+    """Whether `obs` counts for its period: exactly when organization_value is not None."""
     if kind == MILESTONE:
         return obs.achieved is not None
     if kind == COUNT:

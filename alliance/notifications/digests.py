@@ -25,14 +25,18 @@
   since, or that starts before the next digest is due. Missing periods alone
   do not make a digest: they would repeat every period until reported.
 
-Queries do not grow with the number of recipients. What every member of the
-alliance shares (workgroups, measures, readings, events, publications) is
-loaded once per run by `load_feed` (6 queries); then each batch of up to
-BATCH_SIZE members costs 5 queries to build (the page of members, their
-digest history, their organizations' goals, their meeting and roundtable
-registrations) and one INSERT to queue. Pooled values, run charts and progress
-are computed in Python by workgroups.selectors.summarize (once per measure, not
-per member) and each digest is rendered from plain values.
+Queries do not grow with the number of recipients. Everyone's digest history
+is one query per period. What every member of the alliance shares
+(workgroups, measures, events, publications, and the readings, streamed a
+measure at a time and let go) is loaded once per run by `load_feed` (6
+queries); then each batch of up to BATCH_SIZE members costs 3 queries to build
+(the page of members, their organizations' goals, their meeting and roundtable
+registrations) and an INSERT and the new ids to queue. Pooled values, run
+charts and progress are computed by workgroups.selectors.summarize once per
+measure (and once per moment a member's "since" needs), not per member. The
+per-member parts are Jinja2 templates (alliance/notifications/jinja.py) and
+the MIME is written by alliance/notifications/mime.py: a digest costs about
+2 ms, measured by `make bench` (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -71,7 +75,7 @@ from sessions.selectors import times_for
 from sessions.services import is_invited
 from workgroups.models import Goal, Measure, Participation, Reading, Workgroup
 from workgroups.periods import last_closed_period, period_label
-from workgroups.pooling import Observation, organization_value
+from workgroups.pooling import Observation, is_reported, organization_value
 from workgroups.pooling import progress as progress_toward
 from workgroups.selectors import MeasureSummary, chart_periods, summarize
 
@@ -304,6 +308,7 @@ class MeasureData:
     # The run chart's signals as it stood at a moment, by (readings entered, last
     # closed period) then: see `_signals_at`.
     signals_then: dict[tuple, frozenset] = field(default_factory=dict)
+    organization_ids: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -486,25 +491,33 @@ def _take_readings(data: MeasureData, rows, alliance: Alliance, *, today, moment
     measure = data.measure
     observations = []
     for org, period, numerator, denominator, achieved, entered, updated in rows:
+        # One int per organization, not one per reading: the summary's points
+        # keep the ids of who reported.
+        org = data.organization_ids.setdefault(org, org)
         observations.append(Observation(org, period, numerator, denominator, achieved))
         data.entered_times.append(entered.timestamp())
         changed = max(entered, updated)
         if data.changed_at is None or changed > data.changed_at:
             data.changed_at = changed
 
+    # Each organization's latest reported period (its value worked out once).
     window = set(chart_periods(measure, today)) if data.in_goals else ()
+    latest, latest_in_window = {}, {}
     for observation in observations:
-        value = organization_value(measure.kind, measure.scale, observation)
-        if value is None:
+        if not is_reported(measure.kind, observation):
             continue
         org, period = observation.organization_id, observation.period
-        known = data.latest_own.get(org)
-        if known is None or period > known[0]:
-            data.latest_own[org] = (period, value)
+        known = latest.get(org)
+        if known is None or period > known.period:
+            latest[org] = observation
         if period in window:
-            known = data.latest_for_goals.get(org)
-            if known is None or period > known[0]:
-                data.latest_for_goals[org] = (period, value)
+            known = latest_in_window.get(org)
+            if known is None or period > known.period:
+                latest_in_window[org] = observation
+    for found, kept in ((latest, data.latest_own), (latest_in_window, data.latest_for_goals)):
+        for org, observation in found.items():
+            value = organization_value(measure.kind, measure.scale, observation)
+            kept[org] = (observation.period, value)
 
     workgroup = data.workgroup
     if workgroup is None:

@@ -114,7 +114,10 @@ class OutboxEmail(EmailMultiAlternatives):
         for name, value in headers:
             if value == "" and name in {"To", "Cc", "Reply-To"}:
                 continue
-            name, value = forbid_multi_line_headers(name, value, encoding)
+            value = str(value)
+            if not value.isascii() or "\n" in value or "\r" in value:
+                # Django's checks: a line break is refused, the rest RFC 2047-encoded.
+                name, value = forbid_multi_line_headers(name, value, encoding)
             lines.append(_fold(f"{name}: {value}", linesep))
         return (linesep.join(lines) + linesep).encode("ascii")
 
