@@ -255,7 +255,8 @@ def summarize(
     return summaries
 
 
-def _chart(measure: Measure, points: list[PooledPoint], aims) -> dict:
+def chart_analysis(measure: Measure, points: list[PooledPoint], aims) -> tuple[list, object]:
+    """The run chart's series and its analysis (signals, median), without drawing it."""
     aim = aims[0] if aims else None
     baseline_count = None
     if aim is not None:
@@ -274,6 +275,12 @@ def _chart(measure: Measure, points: list[PooledPoint], aims) -> dict:
         astronomical=astronomical,
         quarterly=measure.period == Measure.Period.QUARTERLY,
     )
+    return series, analysis
+
+
+def _chart(measure: Measure, points: list[PooledPoint], aims) -> dict:
+    aim = aims[0] if aims else None
+    series, analysis = chart_analysis(measure, points, aims)
     span = (
         (
             f"{period_label(points[0].period, measure.period)} – "

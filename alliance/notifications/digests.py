@@ -75,9 +75,9 @@ from sessions.selectors import times_for
 from sessions.services import is_invited
 from workgroups.models import Goal, Measure, Participation, Reading, Workgroup
 from workgroups.periods import last_closed_period, period_label
-from workgroups.pooling import Observation, is_reported, organization_value
+from workgroups.pooling import Observation, is_reported, organization_value, pool
 from workgroups.pooling import progress as progress_toward
-from workgroups.selectors import MeasureSummary, chart_periods, summarize
+from workgroups.selectors import MeasureSummary, chart_analysis, chart_periods, summarize
 
 logger = logging.getLogger(__name__)
 _BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
@@ -301,7 +301,8 @@ class MeasureData:
     entered_times: array = field(default_factory=lambda: array("d"))
     changed_at: datetime.datetime | None = None  # the newest reading's entry or correction
     summary: MeasureSummary | None = None
-    latest_own: dict[int, tuple[datetime.date, Decimal]] = field(default_factory=dict)
+    # Each organization's latest value and its period, as shown.
+    latest_own: dict[int, tuple[str, str]] = field(default_factory=dict)
     # The latest value in the chart's periods, by organization: its goals' progress.
     latest_for_goals: dict[int, tuple[datetime.date, Decimal]] = field(default_factory=dict)
     missing: dict[int, list[str]] = field(default_factory=dict)
@@ -514,24 +515,30 @@ def _take_readings(data: MeasureData, rows, alliance: Alliance, *, today, moment
             known = latest_in_window.get(org)
             if known is None or period > known.period:
                 latest_in_window[org] = observation
-    for found, kept in ((latest, data.latest_own), (latest_in_window, data.latest_for_goals)):
-        for org, observation in found.items():
-            value = organization_value(measure.kind, measure.scale, observation)
-            kept[org] = (observation.period, value)
+    labels = {}  # one string per period
+    for org, observation in latest.items():
+        value = organization_value(measure.kind, measure.scale, observation)
+        if observation.period not in labels:
+            labels[observation.period] = period_label(observation.period, measure.period)
+        data.latest_own[org] = (_number(value, measure), labels[observation.period])
+    for org, observation in latest_in_window.items():
+        value = organization_value(measure.kind, measure.scale, observation)
+        data.latest_for_goals[org] = (observation.period, value)
 
     workgroup = data.workgroup
     if workgroup is None:
         return
     data.summary = _summary(data, alliance=alliance, observations=observations, today=today)
     for point in data.summary.points:
+        label = period_label(point.period, measure.period)
         for org in point.missing:
-            data.missing.setdefault(org, []).append(period_label(point.period, measure.period))
+            data.missing.setdefault(org, []).append(label)
     if data.summary.analysis.signals:
         for moment in moments:
             entered, closed, day = _as_at(data, alliance, moment)
             if (entered, closed) not in data.signals_then:
                 data.signals_then[entered, closed] = _signals(
-                    data, alliance=alliance, observations=observations[:entered], day=day
+                    data, observations=observations[:entered], day=day
                 )
 
 
@@ -558,11 +565,24 @@ def _as_at(
     return entered, last_closed_period(day, data.measure.period), day
 
 
-def _signals(data: MeasureData, *, alliance: Alliance, observations, day) -> frozenset:
-    # A signal is known by its rule and first period, so a shift that grows by a
-    # point is not news again.
-    then = _summary(data, alliance=alliance, observations=observations, today=day)
-    return frozenset((s.rule, s.periods[0]) for s in then.analysis.signals)
+def _signals(data: MeasureData, *, observations, day) -> frozenset:
+    """The run chart's signals with these readings, on `day`: pooled and analysed
+    as `summarize` does, without drawing the chart. A signal is known by its
+    rule and first period, so a shift that grows by a point is not news again."""
+    measure = data.measure
+    points = pool(
+        kind=measure.kind,
+        scale=measure.scale,
+        periods=chart_periods(measure, day),
+        expected={
+            org: max(joined, measure.first_period)
+            for org, joined in data.workgroup.expected.items()
+        },
+        observations=observations,
+    )
+    aim = getattr(measure, "aim", None)
+    _, analysis = chart_analysis(measure, points, [aim] if aim else [])
+    return frozenset((s.rule, s.periods[0]) for s in analysis.signals)
 
 
 def _url(name: str, slug: str, **kwargs) -> str:
@@ -809,12 +829,11 @@ def _workgroup_section(feed: Feed, workgroup: WorkgroupData, org: int, since) ->
 
 
 def _measure_row(feed: Feed, data: MeasureData, org: int, since) -> dict:
-    measure = data.measure
-    own = data.latest_own.get(org)
+    own, own_period = data.latest_own.get(org, (None, ""))
     return {
         **_measure_shared(feed, data),
-        "own": _number(own[1], measure) if own else None,
-        "own_period": period_label(own[0], measure.period) if own else "",
+        "own": own,
+        "own_period": own_period,
         "missing": data.missing.get(org, []),
         "new_signals": _new_signals(feed, data, since),
     }
@@ -922,9 +941,7 @@ def _signals_at(feed: Feed, data: MeasureData, moment) -> frozenset:
             .values_list(*READING_FIELDS[:5])
         )
         observations = [Observation(*row) for row in rows]
-        data.signals_then[entered, closed] = _signals(
-            data, alliance=feed.alliance, observations=observations, day=day
-        )
+        data.signals_then[entered, closed] = _signals(data, observations=observations, day=day)
     return data.signals_then[entered, closed]
 
 

@@ -10,11 +10,12 @@ Bulk mail is every kind in BULK_KINDS: each such outbox row must carry
 """
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from urllib.parse import quote, unquote, urlsplit
 
 from django.conf import settings
 from django.core import signing
-from django.urls import Resolver404, resolve, reverse
+from django.urls import Resolver404, get_script_prefix, get_urlconf, resolve, reverse
 
 from alliance.tenancy.history import bulk_update_recorded
 from members.models import DigestPreference, Membership
@@ -48,7 +49,27 @@ def token_for(membership: Membership, what: str) -> str:
 
 
 def unsubscribe_url(membership: Membership, what: str) -> str:
-    return settings.SITE_BASE_URL + reverse("unsubscribe", args=[token_for(membership, what)])
+    return _link(token_for(membership, what))
+
+
+_TOKEN_MARK = "TOKEN"  # noqa: S105  (a stand-in, not a secret)
+
+
+def _link(token: str) -> str:
+    """The unsubscribe page's absolute URL for `token`. Reversed once per URL
+    configuration, not once per recipient (a tenth of a millisecond each, in
+    runs of thousands): a signed token only has characters a path keeps as
+    they are (URL-safe base64 and ":")."""
+    prefix, suffix = _link_parts(
+        settings.SITE_BASE_URL, settings.ROOT_URLCONF, get_urlconf(), get_script_prefix()
+    )
+    return prefix + token + suffix
+
+
+@lru_cache(maxsize=8)
+def _link_parts(base: str, *urlconf) -> tuple[str, str]:
+    prefix, _, suffix = reverse("unsubscribe", args=[_TOKEN_MARK]).partition(_TOKEN_MARK)
+    return base + prefix, suffix
 
 
 def preferences_url(membership: Membership) -> str:
@@ -66,7 +87,7 @@ def bulk_headers(*, membership: Membership, what: str, reply_to: str) -> dict[st
     server's configuration, not ours.
     """
     token = token_for(membership, what)
-    url = settings.SITE_BASE_URL + reverse("unsubscribe", args=[token])
+    url = _link(token)
     links = [f"<{url}>"]
     if reply_to:
         # Without an address there is no mailto; bulk_header_problems reports it.
