@@ -105,11 +105,19 @@ def digest_rows(alliance=None) -> list[OutgoingEmail]:
         return list(rows.order_by("pk"))
 
 
-def build_one(membership, *, now=NOW) -> tuple[digests.Digest, dict]:
-    """The digest `membership` gets at `now`, and its rendered message."""
+def build_one(membership, *, now=NOW, as_a_run=False) -> tuple[digests.Digest, dict]:
+    """The digest `membership` gets at `now`, and its rendered message. `as_a_run`:
+    the feed knows the run's moments beforehand (see load_feed), as in a run;
+    otherwise a signal's history is read again when asked."""
     alliance = membership.alliance
     period = digests.digest_period(alliance=alliance, cadence="monthly", now=now)
-    feed = digests.load_feed(alliance=alliance, now=now, since_floor=period.previous_starts_at)
+    moments = ()
+    if as_a_run:
+        history = digests.digest_history(alliance=alliance, period=period)
+        moments = digests.since_moments(history, period)
+    feed = digests.load_feed(
+        alliance=alliance, now=now, since_floor=period.previous_starts_at, moments=moments
+    )
     members = digests.recipients(alliance=alliance, period=period, subscribed_only=False)
     (member,) = digests.with_digest_history(
         alliance=alliance,
@@ -363,19 +371,45 @@ def test_the_html_fits_375_and_800_px_and_runs_nothing_in_chromium(world):
     assert problems == []
 
 
-def test_a_signal_reported_in_the_previous_digest_is_not_repeated(world):
+@pytest.mark.parametrize("as_a_run", [True, False], ids=["moments known", "read again"])
+def test_a_signal_reported_in_the_previous_digest_is_not_repeated(world, as_a_run):
     # Without April's digest the member has heard nothing since 1 April: the
     # trend and the shift (both on the chart now) — the trend was there by then.
     OutgoingEmail.objects.filter(kind="digest").delete()
-    digest, _ = build_one(world.membership)
+    digest, _ = build_one(world.membership, as_a_run=as_a_run)
     assert digest.since == utc(2021, 4, 1, 4)  # the previous period's start
     (measure,) = digest.workgroups[0]["measures"]
     assert [s.split(":")[0] for s in measure["new_signals"]] == ["Shift"]
 
     # Once the May digest reported the shift, June's does not repeat it.
     previous_digest(world.membership, key=MAY, at=NOW)
-    digest, _ = build_one(world.membership, now=utc(2021, 6, 1, 11, 30))
+    digest, _ = build_one(world.membership, now=utc(2021, 6, 1, 11, 30), as_a_run=as_a_run)
     assert digest.workgroups[0]["measures"][0]["new_signals"] == []
+
+
+def test_a_feed_reads_no_reading_again_for_the_moments_it_was_given(world):
+    # A run gives load_feed every member's "since": no query per measure later.
+    OutgoingEmail.objects.filter(kind="digest").delete()
+    previous_digest(world.membership, key=MAY, at=NOW)
+    now = utc(2021, 6, 1, 11, 30)
+    period = digests.digest_period(alliance=world.alliance, cadence="monthly", now=now)
+    history = digests.digest_history(alliance=world.alliance, period=period)
+    feed = digests.load_feed(
+        alliance=world.alliance,
+        now=now,
+        since_floor=period.previous_starts_at,
+        moments=digests.since_moments(history, period),
+    )
+    (member,) = digests.with_digest_history(
+        alliance=world.alliance,
+        period=period,
+        memberships=[world.membership],
+        history=history,
+    )
+    with CaptureQueriesContext(connection) as queries:
+        (digest,) = digests.build_batch(feed=feed, period=period, memberships=[member])
+    assert digest.since == NOW
+    assert not [q for q in queries if "workgroups_reading" in q["sql"]]
 
 
 def test_meetings_for_ceos_only_are_not_listed_to_others(world):

@@ -296,8 +296,11 @@ class MeasureData:
     url: str
     workgroup: WorkgroupData | None = None
     in_goals: bool = False
-    # Entry times of the readings, oldest first (POSIX seconds): how many of them
-    # had been entered at a moment.
+    # How many readings had been entered at a moment (see `_entered_by`): those
+    # entered by the run's first moment, and the entry times (POSIX seconds,
+    # oldest first) of the others.
+    entered_first: datetime.datetime | None = None
+    entered_by_first: int = 0
     entered_times: array = field(default_factory=lambda: array("d"))
     changed_at: datetime.datetime | None = None  # the newest reading's entry or correction
     summary: MeasureSummary | None = None
@@ -309,7 +312,6 @@ class MeasureData:
     # The run chart's signals as it stood at a moment, by (readings entered, last
     # closed period) then: see `_signals_at`.
     signals_then: dict[tuple, frozenset] = field(default_factory=dict)
-    organization_ids: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -370,7 +372,9 @@ def load_feed(
         .select_related("workgroup__program_year", "organization")
         .order_by("workgroup__name", "workgroup_id", "organization_id")
     )
-    for participation in participations:
+    # Streamed: at 10,000 organizations a result cache of participations (and
+    # their organizations) was the feed's largest object while it was built.
+    for participation in participations.iterator(chunk_size=2000):
         workgroup = participation.workgroup
         data = workgroups.get(workgroup.pk)
         if data is None:
@@ -418,12 +422,13 @@ def load_feed(
         .values_list("measure_id", *READING_FIELDS)
     )
     moments = sorted(set(moments))
+    # The participants' ids, to share (see _take_readings).
+    taking = {"today": today, "moments": moments, "organization_ids": {o: o for o in workgroups_of}}
     unread = dict(measures)
     for measure_id, rows in groupby(readings.iterator(chunk_size=2000), key=itemgetter(0)):
-        data = unread.pop(measure_id)
-        _take_readings(data, (row[1:] for row in rows), alliance, today=today, moments=moments)
+        _take_readings(unread.pop(measure_id), (row[1:] for row in rows), alliance, **taking)
     for data in unread.values():
-        _take_readings(data, (), alliance, today=today, moments=moments)
+        _take_readings(data, (), alliance, **taking)
 
     meetings = list(
         Meeting.objects.filter(
@@ -484,19 +489,27 @@ READING_FIELDS = (
 )
 
 
-def _take_readings(data: MeasureData, rows, alliance: Alliance, *, today, moments) -> None:
+def _take_readings(
+    data: MeasureData, rows, alliance: Alliance, *, today, moments, organization_ids
+) -> None:
     """Keep only what digests show of one measure's readings (`READING_FIELDS`,
     oldest entry first): the pooled series, run chart and aim progress, once for
     everyone; each organization's latest value and missing periods; the signals
     as they stood at `moments`. The readings themselves are let go."""
     measure = data.measure
     observations = []
+    data.entered_first = moments[0] if moments else None
+    first = data.entered_first.timestamp() if moments else None
     for org, period, numerator, denominator, achieved, entered, updated in rows:
         # One int per organization, not one per reading: the summary's points
         # keep the ids of who reported.
-        org = data.organization_ids.setdefault(org, org)
+        org = organization_ids.get(org, org)
         observations.append(Observation(org, period, numerator, denominator, achieved))
-        data.entered_times.append(entered.timestamp())
+        entered_time = entered.timestamp()
+        if first is not None and entered_time <= first:
+            data.entered_by_first += 1
+        else:
+            data.entered_times.append(entered_time)
         changed = max(entered, updated)
         if data.changed_at is None or changed > data.changed_at:
             data.changed_at = changed
@@ -535,7 +548,8 @@ def _take_readings(data: MeasureData, rows, alliance: Alliance, *, today, moment
             data.missing.setdefault(org, []).append(label)
     if data.summary.analysis.signals:
         for moment in moments:
-            entered, closed, day = _as_at(data, alliance, moment)
+            entered = _entered_by(data, moment)
+            closed, day = _closed_at(data, alliance, moment)
             if (entered, closed) not in data.signals_then:
                 data.signals_then[entered, closed] = _signals(
                     data, observations=observations[:entered], day=day
@@ -555,14 +569,19 @@ def _summary(data: MeasureData, *, alliance: Alliance, observations, today) -> M
     return summary
 
 
-def _as_at(
-    data: MeasureData, alliance: Alliance, moment
-) -> tuple[int, datetime.date, datetime.date]:
-    """(readings entered by `moment`, the last closed period then, its day): what
-    the run chart showed then depends on the first two only."""
-    entered = bisect.bisect_right(data.entered_times, moment.timestamp())
+def _entered_by(data: MeasureData, moment) -> int | None:
+    """How many readings had been entered at `moment`; None before the run's
+    first moment (not kept). With the last closed period then, it is all the
+    run chart showed at `moment` depends on."""
+    if data.entered_first is not None and moment < data.entered_first:
+        return None
+    return data.entered_by_first + bisect.bisect_right(data.entered_times, moment.timestamp())
+
+
+def _closed_at(data: MeasureData, alliance: Alliance, moment) -> tuple:
+    """(the last closed period at `moment`, the alliance's day then)."""
     day = moment.astimezone(zoneinfo.ZoneInfo(alliance.time_zone)).date()
-    return entered, last_closed_period(day, data.measure.period), day
+    return last_closed_period(day, data.measure.period), day
 
 
 def _signals(data: MeasureData, *, observations, day) -> frozenset:
@@ -931,8 +950,9 @@ def _signals_at(feed: Feed, data: MeasureData, moment) -> frozenset:
     """The measure's signals as they stood at `moment`: the readings entered by then,
     the periods closed by then. Worked out by `load_feed` for the run's moments;
     another moment (a feed loaded without them) reads the readings again."""
-    entered, closed, day = _as_at(data, feed.alliance, moment)
-    if (entered, closed) not in data.signals_then:
+    entered = _entered_by(data, moment)
+    closed, day = _closed_at(data, feed.alliance, moment)
+    if entered is None or (entered, closed) not in data.signals_then:
         rows = (
             Reading.objects.filter(
                 alliance=feed.alliance, measure=data.measure, entered_at__lte=moment
@@ -941,7 +961,9 @@ def _signals_at(feed: Feed, data: MeasureData, moment) -> frozenset:
             .values_list(*READING_FIELDS[:5])
         )
         observations = [Observation(*row) for row in rows]
-        data.signals_then[entered, closed] = _signals(data, observations=observations, day=day)
+        entered = len(observations)
+        if (entered, closed) not in data.signals_then:
+            data.signals_then[entered, closed] = _signals(data, observations=observations, day=day)
     return data.signals_then[entered, closed]
 
 
