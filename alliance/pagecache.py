@@ -11,6 +11,11 @@ are at most one minute behind: the key holds the current minute too.
 What a rendering holds that belongs to one request is put back per request:
 the CSRF token and the CSP nonce are stored as stand-ins and filled in when
 served. A request with flash messages to show is rendered, never cached.
+
+The tenant middleware's own query, the member's memberships in every alliance
+(which alliance they may enter, with what role), is kept here too, for the
+same minute: checked against the member's own generation, which every change
+to one of their memberships replaces, and their alliances' generations.
 See docs/performance.md.
 """
 
@@ -22,7 +27,7 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone
@@ -34,6 +39,14 @@ CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{64}("
 
 def _generation_key(alliance_id: int) -> str:
     return f"member-page-generation:{alliance_id}"
+
+
+def _member_generation_key(user_id: int) -> str:
+    return f"memberships-generation:{user_id}"
+
+
+def _memberships_key(user_id: int) -> str:
+    return f"memberships:{user_id}"
 
 
 def bump(alliance_ids) -> None:
@@ -53,6 +66,47 @@ def bump(alliance_ids) -> None:
 
     retire()
     transaction.on_commit(retire, robust=True)
+
+
+def bump_member(user_id: int) -> None:
+    """Forget the memberships kept for this user, now and again at commit."""
+
+    def retire():
+        cache.set(_member_generation_key(user_id), secrets.token_hex(8), timeout=None)
+
+    retire()
+    transaction.on_commit(retire, robust=True)
+
+
+def memberships(user_id: int, load):
+    """The user's memberships as `load()` returns them, kept for the minute.
+
+    Kept with the user's generation (read before `load` runs, so a change made
+    meanwhile retires what it loaded) and the generations of the alliances they
+    are in; returned only while all of them are unchanged. Without a cache, or
+    with MEMBER_PAGE_CACHE_SECONDS at 0, `load()` each time.
+    """
+    seconds = settings.MEMBER_PAGE_CACHE_SECONDS
+    if not seconds:
+        return load()
+    member_key, key = _member_generation_key(user_id), _memberships_key(user_id)
+    stored = cache.get(key)
+    if stored is not None:
+        generations, kept = stored
+        current = cache.get_many(list(generations))
+        if all(current.get(k) == token for k, token in generations.items()):
+            return kept
+    member_generation = cache.get(member_key) or _new_generation(member_key)
+    loaded = load()
+    if member_generation is None:  # the cache is down
+        return loaded
+    keys = [_generation_key(m.alliance_id) for m in loaded]
+    found = cache.get_many(keys)
+    generations = {k: found.get(k) or _new_generation(k) for k in keys}
+    generations[member_key] = member_generation
+    if all(generations.values()):
+        cache.set(key, (generations, loaded), timeout=seconds)
+    return loaded
 
 
 def _new_generation(key: str) -> str | None:
@@ -166,6 +220,12 @@ def _changed(sender, instance, **kwargs):
         bump([alliance_id])
 
 
+def _membership_changed(sender, instance, **kwargs):
+    # Saved or deleted: which alliances the person may enter, and as what.
+    if instance.user_id:
+        bump_member(instance.user_id)
+
+
 def _user_changed(sender, instance, update_fields=None, **kwargs):
     # Signing in saves last_login, which no page shows.
     if update_fields is not None and set(update_fields) <= {"last_login"}:
@@ -185,6 +245,13 @@ def connect_signals() -> None:
     post_save.connect(_changed, dispatch_uid="pagecache-save")
     m2m_changed.connect(_changed, dispatch_uid="pagecache-m2m")
     post_save.connect(_user_changed, sender=get_user_model(), dispatch_uid="pagecache-user")
+    from members.models import Membership
+
+    # Memberships are few and deleted one by one: a post_delete costs no bulk cascade.
+    post_save.connect(_membership_changed, sender=Membership, dispatch_uid="pagecache-member")
+    post_delete.connect(
+        _membership_changed, sender=Membership, dispatch_uid="pagecache-member-delete"
+    )
 
 
 def alliance_ids_of(objs) -> set[int]:

@@ -231,3 +231,86 @@ def test_registration_answers_stay_per_member(client, tenant_a):
     theirs = client.get(url).content.decode()
     assert re.search(r'value="in_person"[^>]*checked', mine)
     assert not re.search(r'value="in_person"[^>]*checked', theirs)
+
+
+# The memberships the tenant middleware checks, kept for the minute
+# ------------------------------------------------------------------------------
+
+MEMBERSHIPS_QUERY = 'FROM "members_membership" INNER JOIN "alliance_alliance"'
+
+
+def membership_queries(client, path) -> tuple[int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    return response.status_code, sum(MEMBERSHIPS_QUERY in q["sql"] for q in queries)
+
+
+def test_the_memberships_are_read_once_for_the_minute(client, tenant_a):
+    client.force_login(tenant_a.member)
+    assert membership_queries(client, home(tenant_a)) == (200, 1)
+    assert membership_queries(client, meeting_page(tenant_a)) == (200, 0)
+
+
+def test_without_the_page_cache_they_are_read_each_time(client, tenant_a, settings):
+    settings.MEMBER_PAGE_CACHE_SECONDS = 0
+    client.force_login(tenant_a.member)
+    assert membership_queries(client, home(tenant_a)) == (200, 1)
+    assert membership_queries(client, home(tenant_a)) == (200, 1)
+
+
+def test_a_membership_ended_is_refused_at_once(client, tenant_a):
+    client.force_login(tenant_a.member)
+    assert client.get(home(tenant_a)).status_code == 200
+    with scope(alliance=tenant_a.alliance):
+        tenant_a.membership.is_active = False
+        tenant_a.membership.save()
+    assert client.get(home(tenant_a)).status_code == 404
+
+
+def test_a_membership_deleted_is_refused_at_once(client, tenant_a):
+    with scope(alliance=tenant_a.alliance):
+        # A new member: nothing of theirs protects the membership from deletion.
+        newcomer = MembershipFactory(alliance=tenant_a.alliance, role=Role.TRUSTEE)
+    client.force_login(newcomer.user)
+    assert client.get(home(tenant_a)).status_code == 200
+    with scope(alliance=tenant_a.alliance):
+        newcomer.delete()
+    assert client.get(home(tenant_a)).status_code == 404
+
+
+def test_a_role_changed_counts_at_once(client, tenant_a):
+    client.force_login(tenant_a.member)
+    assert membership_queries(client, home(tenant_a)) == (200, 1)
+    with scope(alliance=tenant_a.alliance):
+        tenant_a.membership.role = Role.TRUSTEE
+        tenant_a.membership.save()
+    assert membership_queries(client, home(tenant_a)) == (200, 1)
+
+
+def test_a_new_alliance_can_be_entered_at_once(client, tenant_a, tenant_b):
+    client.force_login(tenant_a.member)
+    assert client.get(home(tenant_a)).status_code == 200
+    assert client.get(home(tenant_b)).status_code == 404
+    with scope(alliance=tenant_b.alliance):
+        MembershipFactory(alliance=tenant_b.alliance, user=tenant_a.member, role=Role.TRUSTEE)
+    assert client.get(home(tenant_b)).status_code == 200
+    assert tenant_b.alliance.name in client.get(home(tenant_a)).content.decode()
+
+
+def test_a_renamed_alliance_shows_at_once(client, tenant_a):
+    client.force_login(tenant_a.member)
+    assert client.get(home(tenant_a)).status_code == 200
+    tenant_a.alliance.short_name = "Renamed Alliance"
+    tenant_a.alliance.save()
+    assert "Renamed Alliance" in client.get(meeting_page(tenant_a)).content.decode()
+
+
+def test_another_members_memberships_are_never_used(client, tenant_a, tenant_b):
+    client.force_login(tenant_b.member)
+    assert client.get(home(tenant_b)).status_code == 200
+    client.force_login(tenant_a.member)
+    assert client.get(home(tenant_b)).status_code == 404
+    assert client.get(home(tenant_a)).status_code == 200

@@ -59,7 +59,7 @@ class TenantScopeMiddleware:
         # One query loads the user's own active memberships in all alliances: the
         # nav's switcher and, by slug, this alliance's membership. Not among them
         # means unknown or not a member: the same 404 either way.
-        memberships = own_memberships(request.user)
+        memberships = own_memberships(request.user, kept=True)
         request.user_alliances = [m.alliance for m in memberships]
         membership = next((m for m in memberships if m.alliance.slug == slug), None)
         if membership is None:

@@ -6,6 +6,7 @@ A permission is a string such as "meetings.manage". Roles are
 
 from django.core.exceptions import PermissionDenied
 
+from alliance import pagecache
 from members.models import Membership, Role
 
 # Every member may add to the collective voice (as one of its authors).
@@ -48,19 +49,25 @@ def membership_for(user, alliance) -> Membership | None:
     return cache[alliance.pk]
 
 
-def own_memberships(user) -> list[Membership]:
+def own_memberships(user, *, kept: bool = False) -> list[Membership]:
     """The user's active memberships in every alliance, with alliance and organization.
 
     Reviewed unscoped site (docs/tenancy.md): the query is bound to the user, and
     it is what decides which alliance's scope the request may enter. The result
-    also fills membership_for's cache.
+    also fills membership_for's cache. `kept`: as kept by the page cache for
+    the minute, while nothing about the user's memberships or their alliances
+    has changed (alliance/pagecache.py); the tenant middleware asks this way.
     """
-    memberships = list(
-        Membership.objects.with_scopes_disabled()
-        .filter(user=user, is_active=True)
-        .select_related("alliance", "organization")
-        .order_by("alliance__name")
-    )
+
+    def load():
+        return list(
+            Membership.objects.with_scopes_disabled()
+            .filter(user=user, is_active=True)
+            .select_related("alliance", "organization")
+            .order_by("alliance__name")
+        )
+
+    memberships = pagecache.memberships(user.pk, load) if kept else load()
     user._alliance_memberships = {m.alliance_id: m for m in memberships}
     return memberships
 
