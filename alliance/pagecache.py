@@ -78,34 +78,42 @@ def bump_member(user_id: int) -> None:
     transaction.on_commit(retire, robust=True)
 
 
+def _member_alliances_key(user_id: int) -> str:
+    return f"memberships-alliances:{user_id}"
+
+
 def memberships(user_id: int, load):
     """The user's memberships as `load()` returns them, kept for the minute.
 
-    Kept with the user's generation (read before `load` runs, so a change made
-    meanwhile retires what it loaded) and the generations of the alliances they
-    are in; returned only while all of them are unchanged. Without a cache, or
-    with MEMBER_PAGE_CACHE_SECONDS at 0, `load()` each time.
+    Kept with the generations of the user and of the alliances they are in,
+    every one read *before* `load` runs: a change committed meanwhile bumps one
+    of them, and what was loaded is not used again. Returned only while all of
+    them are unchanged. The user's alliances are remembered (ids only) from the
+    last load, so that their generations can be read first; when the loaded
+    alliances differ, or a generation was missing, nothing is kept this time.
+    Without a cache, or with MEMBER_PAGE_CACHE_SECONDS at 0, `load()` each time.
     """
     seconds = settings.MEMBER_PAGE_CACHE_SECONDS
     if not seconds:
         return load()
-    member_key, key = _member_generation_key(user_id), _memberships_key(user_id)
-    stored = cache.get(key)
+    key, alliances_key = _memberships_key(user_id), _member_alliances_key(user_id)
+    found = cache.get_many([key, alliances_key])
+    stored, alliance_ids = found.get(key), found.get(alliances_key) or []
+    generation_keys = [_member_generation_key(user_id)]
+    generation_keys += [_generation_key(alliance_id) for alliance_id in alliance_ids]
+    generations = cache.get_many(generation_keys)
     if stored is not None:
-        generations, kept = stored
-        current = cache.get_many(list(generations))
-        if all(current.get(k) == token for k, token in generations.items()):
+        kept_under, kept = stored
+        if all(generations.get(k) == token for k, token in kept_under.items()):
             return kept
-    member_generation = cache.get(member_key) or _new_generation(member_key)
     loaded = load()
-    if member_generation is None:  # the cache is down
-        return loaded
-    keys = [_generation_key(m.alliance_id) for m in loaded]
-    found = cache.get_many(keys)
-    generations = {k: found.get(k) or _new_generation(k) for k in keys}
-    generations[member_key] = member_generation
-    if all(generations.values()):
+    loaded_ids = sorted({m.alliance_id for m in loaded})
+    if loaded_ids != alliance_ids:
+        cache.set(alliances_key, loaded_ids, timeout=None)
+    elif len(generations) == len(generation_keys):
         cache.set(key, (generations, loaded), timeout=seconds)
+    for missing in set(generation_keys) - set(generations):
+        _new_generation(missing)
     return loaded
 
 
@@ -239,9 +247,10 @@ def _user_changed(sender, instance, update_fields=None, **kwargs):
 def connect_signals() -> None:
     from django.contrib.auth import get_user_model
 
-    # No post_delete: a listener would stop Django deleting cascades in bulk
-    # (every reading loaded to send its signal). Rows are deleted only in the
-    # admin, and every unsafe request bumps its alliances (the middleware).
+    # No post_delete for rows in general: a listener would stop Django deleting
+    # cascades in bulk (every reading loaded to send its signal). Rows are
+    # deleted only in the admin, and every unsafe request bumps its alliances
+    # (the middleware). Memberships are the exception, below.
     post_save.connect(_changed, dispatch_uid="pagecache-save")
     m2m_changed.connect(_changed, dispatch_uid="pagecache-m2m")
     post_save.connect(_user_changed, sender=get_user_model(), dispatch_uid="pagecache-user")

@@ -87,6 +87,9 @@ CASES = {
         "reply_to": ["Équipe <staff@example.org>"],
     },
     "a long subject": {"subject": " ".join(["Alliance progress digest"] * 8)},
+    "a long header ending in spaces": {
+        "headers": {"Message-ID": "<x@portal.example.org>", "X-Note": "word " * 30 + "   "}
+    },
     "a line longer than SMTP allows (quoted-printable)": {
         "body": "Start\n" + "word " * 300 + "\nend — fin\n",
         "html": "<p>" + "é" * 400 + "</p>",
@@ -109,6 +112,9 @@ def test_the_fast_build_parses_to_what_django_builds(overrides):
     assert parts(fast) == parts(django)
     assert fast.get_content_type() == django.get_content_type()
     assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    top = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert sum(line.startswith(b"MIME-Version:") for line in top) == 1
+    assert not [line for line in top if line.startswith((b" ", b"\t")) and not line.strip()]
     assert b"\n" not in raw.replace(b"\r\n", b"")
     assert fast["Date"]
 

@@ -22,6 +22,9 @@ def use_lz4(apps, schema_editor):
         )
         if cursor.fetchone() is None:
             return  # built without lz4
+        # ALTER TABLE waits for the table's lock: fail the deploy (and retry it)
+        # rather than hold up every outbox write behind a long transaction.
+        cursor.execute("SET LOCAL lock_timeout = '10s'")
         for column in COLUMNS:
             cursor.execute(
                 f"ALTER TABLE alliance_outgoingemail ALTER COLUMN {column} SET COMPRESSION lz4"

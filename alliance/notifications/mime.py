@@ -110,7 +110,8 @@ class OutboxEmail(EmailMultiAlternatives):
             if name.lower() not in {"from", "to", "cc", "reply-to"}
         ]
         encoding = self.encoding or settings.DEFAULT_CHARSET
-        lines = ["MIME-Version: 1.0"]
+        # MIME-Version and Content-Type: the top-level part's own head, after these.
+        lines = []
         for name, value in headers:
             if value == "" and name in {"To", "Cc", "Reply-To"}:
                 continue
@@ -192,7 +193,8 @@ def _fold(line: str, linesep: str) -> str:
         return line
     out, current = [], ""
     for word in line.split(" "):
-        if current and len(current) + 1 + len(word) > _HEADER_WIDTH:
+        # A continuation line is never all blanks (RFC 5322 3.2.2).
+        if current.strip() and word and len(current) + 1 + len(word) > _HEADER_WIDTH:
             out.append(current)
             current = " " + word
         else:
@@ -251,7 +253,7 @@ def _wrapped_base64(content_base64: str, linesep: str) -> str:
 
 
 def _image_part(image: dict, linesep: str) -> bytes:
-    mimetype = image.get("mimetype") or "image/png"
+    mimetype = _header_safe(image.get("mimetype") or "image/png")
     if not mimetype.startswith("image/"):
         mimetype = "image/png"
     head = (
@@ -269,7 +271,8 @@ def _attachment_part(filename, content, mimetype, *, encoding: str, linesep: str
         f"Content-Disposition: {_disposition('attachment', filename)}{linesep}" if filename else ""
     )
     if mimetype.startswith("text/") and isinstance(content, str):
-        return _text_part(mimetype.partition("/")[2], content, encoding, linesep, disposition)
+        subtype = _header_safe(mimetype.partition("/")[2])
+        return _text_part(subtype, content, encoding, linesep, disposition)
     if isinstance(content, str):
         content = content.encode(encoding)
     flat = base64.b64encode(content).decode("ascii")

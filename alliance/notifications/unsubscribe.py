@@ -68,7 +68,8 @@ def _link(token: str) -> str:
 
 @lru_cache(maxsize=8)
 def _link_parts(base: str, *urlconf) -> tuple[str, str]:
-    prefix, _, suffix = reverse("unsubscribe", args=[_TOKEN_MARK]).partition(_TOKEN_MARK)
+    # The last one: a script prefix could hold the word too.
+    prefix, _, suffix = reverse("unsubscribe", args=[_TOKEN_MARK]).rpartition(_TOKEN_MARK)
     return base + prefix, suffix
 
 
