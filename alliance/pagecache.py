@@ -78,42 +78,46 @@ def bump_member(user_id: int) -> None:
     transaction.on_commit(retire, robust=True)
 
 
-def _member_alliances_key(user_id: int) -> str:
-    return f"memberships-alliances:{user_id}"
+def bump_members(objs) -> None:
+    """For memberships changed by queries (no signal): forget what was kept."""
+    from members.models import Membership
+
+    for user_id in {obj.user_id for obj in objs if isinstance(obj, Membership)}:
+        bump_member(user_id)
 
 
 def memberships(user_id: int, load):
     """The user's memberships as `load()` returns them, kept for the minute.
 
-    Kept with the generations of the user and of the alliances they are in,
-    every one read *before* `load` runs: a change committed meanwhile bumps one
-    of them, and what was loaded is not used again. Returned only while all of
-    them are unchanged. The user's alliances are remembered (ids only) from the
-    last load, so that their generations can be read first; when the loaded
-    alliances differ, or a generation was missing, nothing is kept this time.
-    Without a cache, or with MEMBER_PAGE_CACHE_SECONDS at 0, `load()` each time.
+    Kept with the user's generation, read *before* `load` runs (every save,
+    delete or bulk change of one of their memberships replaces it, so a change
+    committed meanwhile retires what was loaded), and the generations of the
+    alliances they are in (read after: an alliance or organization renamed
+    while the query runs can show for the rest of the minute). Returned only
+    while all of them are unchanged. Without a cache, or with
+    MEMBER_PAGE_CACHE_SECONDS at 0, `load()` each time.
     """
     seconds = settings.MEMBER_PAGE_CACHE_SECONDS
     if not seconds:
         return load()
-    key, alliances_key = _memberships_key(user_id), _member_alliances_key(user_id)
-    found = cache.get_many([key, alliances_key])
-    stored, alliance_ids = found.get(key), found.get(alliances_key) or []
-    generation_keys = [_member_generation_key(user_id)]
-    generation_keys += [_generation_key(alliance_id) for alliance_id in alliance_ids]
-    generations = cache.get_many(generation_keys)
+    member_key, key = _member_generation_key(user_id), _memberships_key(user_id)
+    found = cache.get_many([key, member_key])
+    stored = found.get(key)
     if stored is not None:
         kept_under, kept = stored
-        if all(generations.get(k) == token for k, token in kept_under.items()):
+        current = cache.get_many(list(kept_under))
+        if all(current.get(k) == token for k, token in kept_under.items()):
             return kept
+    member_generation = found.get(member_key) or _new_generation(member_key)
     loaded = load()
-    loaded_ids = sorted({m.alliance_id for m in loaded})
-    if loaded_ids != alliance_ids:
-        cache.set(alliances_key, loaded_ids, timeout=None)
-    elif len(generations) == len(generation_keys):
+    if member_generation is None:  # the cache is down
+        return loaded
+    keys = [_generation_key(m.alliance_id) for m in loaded]
+    current = cache.get_many(keys)
+    generations = {k: current.get(k) or _new_generation(k) for k in keys}
+    generations[member_key] = member_generation
+    if all(generations.values()):
         cache.set(key, (generations, loaded), timeout=seconds)
-    for missing in set(generation_keys) - set(generations):
-        _new_generation(missing)
     return loaded
 
 

@@ -99,6 +99,7 @@ def history_record(objs, *, by=None) -> None:
         manager = get_history_manager_for_model(type(objs[0]))
         manager.bulk_history_create(objs, update=True, default_user=by)
         pagecache.bump(pagecache.alliance_ids_of(objs))  # the UPDATE sent no signal
+        pagecache.bump_members(objs)
 
 
 def bulk_update_recorded(objs, fields: list[str], *, by=None, manager=None) -> int:
@@ -111,4 +112,5 @@ def bulk_update_recorded(objs, fields: list[str], *, by=None, manager=None) -> i
     if not objs:
         return 0
     pagecache.bump(pagecache.alliance_ids_of(objs))  # bulk_update sends no signal
+    pagecache.bump_members(objs)
     return bulk_update_with_history(objs, type(objs[0]), fields, default_user=by, manager=manager)
