@@ -182,6 +182,18 @@ def chart_periods(measure: Measure, today: datetime.date) -> list[datetime.date]
     return periods_between(measure.first_period, last, measure.period)
 
 
+def pooled_series(measure: Measure, *, expected, observations, today) -> list[PooledPoint]:
+    """The measure's pooled points over its chart's periods on `today`; an
+    organization is expected from its join date or the measure's first period."""
+    return pool(
+        kind=measure.kind,
+        scale=measure.scale,
+        periods=chart_periods(measure, today),
+        expected={org: max(joined, measure.first_period) for org, joined in expected.items()},
+        observations=observations,
+    )
+
+
 def summarize(
     measures: list[Measure],
     *,
@@ -204,12 +216,8 @@ def summarize(
     summaries = []
     for measure in measures:
         measure_observations = observations.get(measure.pk, [])
-        points = pool(
-            kind=measure.kind,
-            scale=measure.scale,
-            periods=chart_periods(measure, today),
-            expected={org: max(joined, measure.first_period) for org, joined in expected.items()},
-            observations=measure_observations,
+        points = pooled_series(
+            measure, expected=expected, observations=measure_observations, today=today
         )
         own = {
             o.period: organization_value(measure.kind, measure.scale, o)

@@ -36,7 +36,7 @@ charts and progress are computed by workgroups.selectors.summarize once per
 measure (and once per moment a member's "since" needs), not per member. The
 per-member parts are Jinja2 templates (alliance/notifications/jinja.py) and
 the MIME is written by alliance/notifications/mime.py: a digest costs about
-2 ms, measured by `make bench` (docs/performance.md).
+3 ms, measured by `make bench` (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -75,9 +75,15 @@ from sessions.selectors import times_for
 from sessions.services import is_invited
 from workgroups.models import Goal, Measure, Participation, Reading, Workgroup
 from workgroups.periods import last_closed_period, period_label
-from workgroups.pooling import Observation, is_reported, organization_value, pool
+from workgroups.pooling import Observation, is_reported, organization_value
 from workgroups.pooling import progress as progress_toward
-from workgroups.selectors import MeasureSummary, chart_analysis, chart_periods, summarize
+from workgroups.selectors import (
+    MeasureSummary,
+    chart_analysis,
+    chart_periods,
+    pooled_series,
+    summarize,
+)
 
 logger = logging.getLogger(__name__)
 _BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
@@ -352,8 +358,8 @@ def load_feed(
     since_floor: datetime.datetime,
     moments: Iterable[datetime.datetime] = (),
 ) -> Feed:
-    """Workgroups, measures, events, recordings, publications (5 queries) and the
-    readings, one query per measure.
+    """Workgroups, measures, readings (streamed), events, recordings and
+    publications: 6 queries.
 
     `moments`: the `since` of the members the feed is for (`since_moments`);
     what the run charts showed then is worked out while the readings are loaded.
@@ -589,15 +595,8 @@ def _signals(data: MeasureData, *, observations, day) -> frozenset:
     as `summarize` does, without drawing the chart. A signal is known by its
     rule and first period, so a shift that grows by a point is not news again."""
     measure = data.measure
-    points = pool(
-        kind=measure.kind,
-        scale=measure.scale,
-        periods=chart_periods(measure, day),
-        expected={
-            org: max(joined, measure.first_period)
-            for org, joined in data.workgroup.expected.items()
-        },
-        observations=observations,
+    points = pooled_series(
+        measure, expected=data.workgroup.expected, observations=observations, today=day
     )
     aim = getattr(measure, "aim", None)
     _, analysis = chart_analysis(measure, points, [aim] if aim else [])
