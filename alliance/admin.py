@@ -14,6 +14,7 @@ from .models import (
     Resource,
 )
 from .notifications import outbox
+from .notifications.content import content_of
 from .notifications.preview import email_preview_response
 from .tenancy.admin import ReadOnlyAdmin, SuperuserOnlyAdmin, TenantAdmin
 
@@ -113,7 +114,7 @@ class OutgoingEmailAdmin(TenantAdmin, admin.ModelAdmin):
                 ]
             },
         ),
-        ("Message", {"fields": ["html_preview", "text_body", "headers", "attachment_list"]}),
+        ("Message", {"fields": ["html_preview", "text_part", "headers", "attachment_list"]}),
     ]
     readonly_fields = [field for _name, options in fieldsets for field in options["fields"]]
 
@@ -129,7 +130,8 @@ class OutgoingEmailAdmin(TenantAdmin, admin.ModelAdmin):
         email = self.get_object(request, unquote(object_id))
         if email is None or not self.has_view_permission(request, email):
             raise Http404
-        return email_preview_response(email.html_body, email.attachments)
+        content = content_of(email)
+        return email_preview_response(content.html, content.attachments)
 
     @admin.display(description="HTML part")
     def html_preview(self, email):
@@ -139,10 +141,15 @@ class OutgoingEmailAdmin(TenantAdmin, admin.ModelAdmin):
             reverse("admin:alliance_outgoingemail_preview", args=[email.pk]),
         )
 
+    @admin.display(description="text part")
+    def text_part(self, email):
+        return content_of(email).text
+
     @admin.display(description="attachments")
     def attachment_list(self, email):
         return ", ".join(
-            f"{a['filename']} ({a.get('mimetype') or 'unknown type'})" for a in email.attachments
+            f"{a['filename']} ({a.get('mimetype') or 'unknown type'})"
+            for a in content_of(email).attachments
         )
 
     @admin.action(

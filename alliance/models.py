@@ -335,6 +335,15 @@ class OutgoingEmail(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    #: Bulk mail of one shape (a meeting's reminder to members of one zone and
+    #: role) shares its parts: then `text_body` and `html_body` are empty and
+    #: the message is the shared parts with `fills` put in (outbox.content_of).
+    shared_body = models.ForeignKey(
+        "SharedEmailBody", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    #: The recipient's own parts of a shared body, by stand-in name:
+    #: {"name": …, "unsubscribe": …}.
+    fills = models.JSONField(default=dict, blank=True)
 
     objects = ScopedManager(alliance="alliance")
 
@@ -350,6 +359,30 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.recipient}"
+
+
+class SharedEmailBody(models.Model):
+    """The text, HTML and attachments many outbox rows send, stored once.
+
+    A reminder sweep queues thousands of messages about a few events: stored
+    per row they were 8 KB each, and writing them was most of the sweep. Each
+    part holds stand-ins (outbox.STAND_IN) for what differs per recipient.
+    """
+
+    alliance = models.ForeignKey(Alliance, on_delete=models.PROTECT, related_name="+")
+    text_body = models.TextField()
+    html_body = models.TextField()
+    #: As OutgoingEmail.attachments.
+    attachments = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(alliance="alliance")
+
+    class Meta:
+        verbose_name = "shared email body"
+
+    def __str__(self) -> str:
+        return f"Shared email body {self.pk}"
 
 
 class AuditEvent(models.Model):

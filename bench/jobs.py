@@ -36,7 +36,7 @@ from django.utils import timezone  # noqa: E402
 from django_scopes import scope  # noqa: E402
 
 from alliance import loaddata  # noqa: E402
-from alliance.models import Alliance, OutgoingEmail, ProgramYear  # noqa: E402
+from alliance.models import Alliance, OutgoingEmail, ProgramYear, SharedEmailBody  # noqa: E402
 from alliance.notifications.delivery import _message_for as delivery_message  # noqa: E402
 from alliance.notifications.digests import KIND as DIGEST_KIND  # noqa: E402
 from alliance.notifications.digests import send_alliance_digests  # noqa: E402
@@ -261,6 +261,7 @@ def digests(ceos: int, *, prepare: bool = False) -> dict:
     backend = get_connection()
     with scope(alliance=alliance):
         OutgoingEmail.objects.filter(alliance=alliance).delete()
+        SharedEmailBody.objects.filter(alliance=alliance).delete()
         baseline_rss = peak_rss_mb()
         started, cpu_started = time.perf_counter(), time.process_time()
         with counting_queries() as queries:
@@ -333,6 +334,7 @@ def reminders(registrations: int, *, prepare: bool = False) -> dict:
             dinner_at=starts + datetime.timedelta(hours=5)
         )
         OutgoingEmail.objects.filter(alliance=alliance).delete()
+        SharedEmailBody.objects.filter(alliance=alliance).delete()
         count = Registration.objects.filter(alliance=alliance).count()
         started = time.perf_counter()
         with counting_queries() as queries:

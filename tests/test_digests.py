@@ -876,8 +876,9 @@ def test_queries_per_batch_are_the_same_at_10_and_1000_ceos(db):
             rendered = digests.render_digest(feed=feed, digest=batch[-1])
             assert batch[-1].membership.user.email == rendered["recipient"]
 
-        # Queueing a batch: its INSERT, and the new rows' ids (the history
-        # query above already left out whoever has this period's row).
+        # Queueing a batch: its INSERT, and on SQLite the new rows' ids (on
+        # PostgreSQL the INSERT returns them). The history query above already
+        # left out whoever has this period's row.
         messages = [digests.render_digest(feed=feed, digest=digest) for digest in batch[:20]]
         with CaptureQueriesContext(connection) as queue_queries:
             assert digests._queue(messages) == 20
@@ -888,7 +889,8 @@ def test_queries_per_batch_are_the_same_at_10_and_1000_ceos(db):
     (feed_10, batch_10), (feed_1000, batch_1000) = sizes[10], sizes[1000]
     assert feed_10 == feed_1000 <= 6
     assert batch_10 == batch_1000 <= 4
-    assert len(statements) == 2 and statements[0].startswith("INSERT")
+    assert len(statements) == (1 if connection.vendor == "postgresql" else 2)
+    assert statements[0].startswith("INSERT")
 
 
 def test_a_batch_another_run_queued_first_is_queued_once(in_scope):

@@ -8,6 +8,7 @@ from django_scopes import scope, scopes_disabled
 
 from alliance.models import OutgoingEmail
 from alliance.notifications.branding import LOGO_CID
+from alliance.notifications.content import content_of
 from alliance.notifications.reminders import reminders_dispatch
 from sessions import services
 from tests.test_pages import PNG
@@ -22,8 +23,9 @@ def branded(tenant_a):
 
 
 def inline_logo(row: OutgoingEmail) -> bool:
-    parts = [a for a in row.attachments if a.get("cid") == LOGO_CID]
-    return len(parts) == 1 and f"cid:{LOGO_CID}" in row.html_body
+    content = content_of(row)
+    parts = [a for a in content.attachments if a.get("cid") == LOGO_CID]
+    return len(parts) == 1 and f"cid:{LOGO_CID}" in content.html
 
 
 def test_a_reminder_shows_the_logo(branded):
@@ -35,7 +37,7 @@ def test_a_reminder_shows_the_logo(branded):
     with scopes_disabled():
         row = OutgoingEmail.objects.get(kind="meeting_reminder")
     assert inline_logo(row)
-    assert any(a["filename"].endswith(".ics") for a in row.attachments)
+    assert any(a["filename"].endswith(".ics") for a in content_of(row).attachments)
 
 
 def test_a_change_notice_shows_the_logo(branded):

@@ -21,8 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from alliance.models import OutgoingEmail
+from alliance.models import OutgoingEmail, SharedEmailBody
 from alliance.notifications import delivery, outbox
+from alliance.notifications.content import stand_in
 from alliance.notifications.delivery import Outcome
 from tests.factories import AllianceFactory, OutgoingEmailFactory, UserFactory
 from tests.guardrails.headers import header_problems
@@ -298,6 +299,117 @@ def test_delivery_sends_multipart_with_headers_reply_to_and_attachments(alliance
     assert parsed["Message-ID"].startswith(f"<outbox.{row.pk}.{row.created_at:%Y%m%d%H%M%S}@")
     row = reload(row)
     assert row.status == Status.SENT and row.sent_at and row.attempts == 1
+
+
+def shared_rows(alliance, names: list[str]) -> list[OutgoingEmail]:
+    """Rows of one shared body, as the reminders queue them."""
+    with scope(alliance=alliance):
+        body = SharedEmailBody.objects.create(
+            alliance=alliance,
+            text_body=f"Dear {stand_in('name')},\nStop: {stand_in('unsubscribe')}\n",
+            html_body=f'<p>Dear {stand_in("name")},</p><a href="{stand_in("unsubscribe")}">x</a>',
+            attachments=[
+                {"filename": "m.ics", "content": "BEGIN:VCALENDAR", "mimetype": "text/calendar"}
+            ],
+        )
+        rows = [
+            outbox.new_row(
+                alliance=alliance,
+                kind="shared-test",
+                about=alliance,
+                recipient=f"member{n}@example.org",
+                key="k",
+                subject="Reminder",
+                text_body="",
+                shared_body=body,
+                fills={"name": name, "unsubscribe": f"https://portal.example.org/u/{n}/?a=1&b=2"},
+            )
+            for n, name in enumerate(names)
+        ]
+        return outbox.enqueue_many(alliance=alliance, rows=rows)
+
+
+def test_a_shared_body_is_sent_with_each_recipients_fills(alliance):
+    first, second = shared_rows(alliance, ["Ann O'Brien & <Sons>", "Bob"])
+    assert first.shared_body_id == second.shared_body_id and first.html_body == ""
+    assert delivery.deliver(first.pk) is Outcome.SENT
+    assert delivery.deliver(second.pk) is Outcome.SENT
+    ann, bob = mail.outbox
+    assert ann.to == ["member0@example.org"]
+    assert ann.body == "Dear Ann O'Brien & <Sons>,\nStop: https://portal.example.org/u/0/?a=1&b=2\n"
+    assert ann.alternatives == [
+        (
+            "<p>Dear Ann O&#x27;Brien &amp; &lt;Sons&gt;,</p>"
+            '<a href="https://portal.example.org/u/0/?a=1&amp;b=2">x</a>',
+            "text/html",
+        )
+    ]
+    assert "Dear Bob," in bob.body and "/u/1/" in bob.body
+    assert [a[0] for a in ann.attachments] == [a[0] for a in bob.attachments] == ["m.ics"]
+
+
+def test_the_admin_shows_a_shared_rows_own_message(staff_client, tenant_a):
+    (row,) = shared_rows(tenant_a.alliance, ["Carol <Jones>"])
+    change = staff_client.get(reverse("admin:alliance_outgoingemail_change", args=[row.pk]))
+    page = change.content.decode()
+    assert "Dear Carol &lt;Jones&gt;," in page and "m.ics (text/calendar)" in page
+    assert "\ue000" not in page
+    preview = staff_client.get(reverse("admin:alliance_outgoingemail_preview", args=[row.pk]))
+    assert "<p>Dear Carol &lt;Jones&gt;,</p>" in preview.content.decode()
+
+
+def test_bulk_rows_keep_every_awkward_value_exactly(alliance):
+    """Values that need quoting in an INSERT (on PostgreSQL, in an array's text form)."""
+    awkward = ['quote " and \\ backslash', "NULL", "{braces}, commas", "new\nline", "", "élan ✓"]
+    with scope(alliance=alliance):
+        rows = outbox.enqueue_many(
+            alliance=alliance,
+            rows=[
+                outbox.new_row(
+                    alliance=alliance,
+                    kind="awkward-test",
+                    about=alliance,
+                    recipient=f"m{n}@example.org",
+                    key=value[:20],
+                    subject=f"S {value}",
+                    text_body=value or "-",
+                    html_body=f"<p>{value}</p>",
+                    headers={"X-Test": value, "X-Other": "same"},
+                    attachments=[{"filename": "a.txt", "content": value, "mimetype": "text/plain"}],
+                )
+                for n, value in enumerate(awkward)
+            ],
+        )
+    assert len(rows) == len(awkward)
+    for row, value in zip(rows, awkward, strict=True):
+        stored = reload(row)
+        assert stored.key == value[:20] and stored.text_body == (value or "-")
+        assert stored.html_body == f"<p>{value}</p>"
+        assert stored.subject == outbox.single_line(f"S {value}")
+        assert stored.headers == {"X-Test": outbox.single_line(value), "X-Other": "same"}
+        assert stored.attachments[0]["content"] == value
+        assert stored.status == Status.QUEUED and stored.created_at == row.created_at
+
+
+def test_bulk_rows_queued_before_are_skipped_and_only_new_ones_returned(alliance):
+    def row(n):
+        return outbox.new_row(
+            alliance=alliance,
+            kind="again-test",
+            about=alliance,
+            recipient=f"m{n}@example.org",
+            key="k",
+            subject="Hi",
+            text_body="Hi",
+        )
+
+    with scope(alliance=alliance):
+        first = outbox.enqueue_many(alliance=alliance, rows=[row(0), row(1)])
+        second = outbox.enqueue_many(alliance=alliance, rows=[row(1), row(2), row(2)])
+    assert [r.recipient for r in first] == ["m0@example.org", "m1@example.org"]
+    assert [r.recipient for r in second] == ["m2@example.org"]
+    assert second[0].pk > first[1].pk
+    assert len(rows(kind="again-test")) == 3
 
 
 def test_a_row_is_delivered_once_however_often_it_is_claimed(alliance):
@@ -621,12 +733,13 @@ def test_bulk_rows_go_to_the_broker_in_chunks_and_are_all_delivered(
     from alliance.notifications.tasks import deliver_outgoing_emails
 
     published = []
-    deliver_now = deliver_outgoing_emails.delay
-    monkeypatch.setattr(
-        deliver_outgoing_emails,
-        "delay",
-        lambda ids: published.append(list(ids)) or deliver_now(ids),
-    )
+    publish = deliver_outgoing_emails.apply_async
+
+    def recording(args, **options):
+        published.append(list(args[0]))
+        return publish(args, **options)
+
+    monkeypatch.setattr(deliver_outgoing_emails, "apply_async", recording)
     count = outbox.DELIVERY_CHUNK * 2 + 1
     with scope(alliance=alliance), django_capture_on_commit_callbacks(execute=True):
         created = outbox.enqueue_many(

@@ -25,6 +25,7 @@ from django_scopes.exceptions import ScopeError
 
 from alliance.models import OutgoingEmail
 from alliance.notifications import reminders
+from alliance.notifications.content import content_of
 from alliance.notifications.reminders import reminders_dispatch
 from alliance.notifications.unsubscribe import bulk_header_problems
 from members.models import Membership, Role
@@ -116,7 +117,7 @@ def key(hours, event) -> str:
 
 def ics_of(row_or_message) -> icalendar.Event:
     if isinstance(row_or_message, OutgoingEmail):
-        (attachment,) = row_or_message.attachments
+        (attachment,) = content_of(row_or_message).attachments
         assert attachment["mimetype"] == "text/calendar"
         content = attachment["content"]
     else:
@@ -662,19 +663,24 @@ def test_one_render_per_shape_with_each_recipients_own_name_and_link(tenant_a, m
     assert renders.count(reminders.TEMPLATE_REMINDER) == 1
     by_recipient = {r.recipient: r for r in rows(kind="meeting_reminder")}
     assert len(by_recipient) == len(memberships)
+    # Stored once, shared by the three rows, each keeping only its own name and link.
+    assert len({row.shared_body_id for row in by_recipient.values()} - {None}) == 1
+    assert {row.text_body + row.html_body for row in by_recipient.values()} == {""}
     for membership in memberships:
         row = by_recipient[membership.user.email]
+        content = content_of(row)
         name = membership.user.full_name
-        assert f"Dear {name}," in row.text_body
-        assert f"Dear {escape(name)}," in row.html_body
+        assert f"Dear {name}," in content.text
+        assert f"Dear {escape(name)}," in content.html
         # The signed token holds a timestamp: compare what it names, not its text.
-        [link] = re.findall(r"\S+/unsubscribe/[^/\s]+/", row.text_body)
+        [link] = re.findall(r"\S+/unsubscribe/[^/\s]+/", content.text)
         token = link.rstrip("/").rsplit("/", 1)[1]
         assert _payload(token) == (membership.pk, tenant_a.alliance.pk, "reminders")
         assert link.startswith(unsubscribe_url(membership, "reminders").split("/unsubscribe/")[0])
-        assert escape(link) in row.html_body
-        assert "\ue000" not in row.subject + row.text_body + row.html_body
-    assert "<script>" not in by_recipient[memberships[2].user.email].html_body
+        assert f"<{link}>" in row.headers["List-Unsubscribe"]
+        assert escape(link) in content.html
+        assert "\ue000" not in row.subject + content.text + content.html
+    assert "<script>" not in content_of(by_recipient[memberships[2].user.email]).html
 
 
 def test_a_stand_in_a_template_changed_means_a_full_render(tenant_a, monkeypatch):
@@ -690,5 +696,6 @@ def test_a_stand_in_a_template_changed_means_a_full_render(tenant_a, monkeypatch
     monkeypatch.setattr(reminders, "render_message", upper_name)
     dispatch(tenant_a, NOW)
     (row,) = rows(kind="meeting_reminder")
+    assert row.shared_body_id is None
     assert "Dear Carol Jones," in row.text_body
     assert "\ue000" not in row.text_body

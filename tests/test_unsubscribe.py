@@ -250,6 +250,32 @@ def test_bulk_headers_follow_rfc_8058(https_site, tenant_a):
     assert membership_from_token(token) == (tenant_a.membership, "digest")
 
 
+def test_tokens_are_djangos_own_signing_with_the_key_derived_once(monkeypatch, tenant_a):
+    """The quicker signer makes the very token `signing.dumps` would, at the same second."""
+    from urllib.parse import quote
+
+    monkeypatch.setattr(signing.time, "time", lambda: 1_800_000_000.5)
+    membership = tenant_a.membership
+    payload = {"m": membership.pk, "a": membership.alliance_id, "w": "reminders"}
+    token = token_for(membership, "reminders")
+    assert token == signing.dumps(payload, salt=SALT, compress=True)
+    assert signing.loads(token, salt=SALT) == payload
+    headers = bulk_headers(membership=membership, what="reminders", reply_to="staff@example.org")
+    assert headers["List-Unsubscribe"] == (
+        f"<{unsubscribe_url(membership, 'reminders')}>, "
+        f"<mailto:staff@example.org?subject={quote(f'Unsubscribe {token}')}>"
+    )
+
+
+def test_a_changed_secret_key_signs_with_the_new_key(settings, tenant_a):
+    old = token_for(tenant_a.membership, "digest")
+    settings.SECRET_KEY = "another-secret-key-for-this-test-" + "x" * 40
+    new = token_for(tenant_a.membership, "digest")
+    assert signing.loads(new, salt=SALT)["m"] == tenant_a.membership.pk
+    with pytest.raises(signing.BadSignature):
+        signing.loads(old, salt=SALT)
+
+
 def test_the_header_link_unsubscribes_with_one_click(https_site, mail_client, tenant_a):
     headers = bulk_headers(membership=tenant_a.membership, what="reminders", reply_to="x@y.example")
     url = headers["List-Unsubscribe"].split(", ")[0].strip("<>")

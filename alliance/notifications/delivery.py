@@ -35,6 +35,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from alliance.models import OutgoingEmail
+from alliance.notifications.content import content_of
 from alliance.notifications.mime import OutboxEmail
 
 logger = logging.getLogger(__name__)
@@ -137,6 +138,7 @@ def _claim(pk: int) -> OutgoingEmail | None:
         # once they commit it is "sending" and no longer matches.
         row = (
             OutgoingEmail.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("shared_body")
             .filter(_due(timezone.now()), pk=pk)
             .first()
         )
@@ -152,18 +154,19 @@ def _message_for(row: OutgoingEmail) -> OutboxEmail:
     headers = dict(row.headers)
     if "message-id" not in {name.lower() for name in headers}:
         headers["Message-ID"] = _message_id(row)
-    inline = [a for a in row.attachments if a.get("cid") and "content_base64" in a]
+    content = content_of(row)
+    inline = [a for a in content.attachments if a.get("cid") and "content_base64" in a]
     message = OutboxEmail(
         subject=row.subject,
-        body=row.text_body,
+        body=content.text,
         from_email=row.from_email,
         to=[row.recipient],
         reply_to=[row.reply_to] if row.reply_to else None,
         headers=headers,
         inline_images=inline,
     )
-    message.attach_alternative(row.html_body, "text/html")
-    for attachment in row.attachments:
+    message.attach_alternative(content.html, "text/html")
+    for attachment in content.attachments:
         if attachment in inline:
             continue
         if "content_base64" in attachment:

@@ -31,7 +31,8 @@ is one query per period. What every member of the alliance shares
 measure at a time and let go) is loaded once per run by `load_feed` (6
 queries); then each batch of up to BATCH_SIZE members costs 3 queries to build
 (the page of members, their organizations' goals, their meeting and roundtable
-registrations) and an INSERT and the new ids to queue. Pooled values, run
+registrations) and an INSERT to queue (which returns the new ids on
+PostgreSQL; SQLite reads them back). Pooled values, run
 charts and progress are computed by workgroups.selectors.summarize once per
 measure (and once per moment a member's "since" needs), not per member. The
 per-member parts are Jinja2 templates (alliance/notifications/jinja.py) and

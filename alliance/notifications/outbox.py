@@ -9,20 +9,22 @@ error), so nothing is silently lost.
 
 from __future__ import annotations
 
+import datetime
+import json
 import logging
 from collections import defaultdict
 from functools import reduce
 from operator import or_
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape, linebreaks, urlize
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from alliance.models import Alliance, OutgoingEmail
+from alliance.models import Alliance, OutgoingEmail, SharedEmailBody
 from alliance.notifications.tasks import deliver_outgoing_email, deliver_outgoing_emails
 
 logger = logging.getLogger(__name__)
@@ -176,9 +178,17 @@ def new_row(
     reply_to: str = "",
     headers: dict | None = None,
     attachments: list[dict] | None = None,
+    shared_body: SharedEmailBody | None = None,
+    fills: dict[str, str] | None = None,
 ) -> OutgoingEmail:
-    """An unsaved outbox row, cleaned as every row is (one-line headers, an HTML part)."""
+    """An unsaved outbox row, cleaned as every row is (one-line headers, an HTML part).
+
+    With `shared_body` the row sends those parts with `fills` put in (see
+    `content_of`), and its own `text_body` and `html_body` stay empty.
+    """
     subject = single_line(subject)
+    if shared_body is None:
+        html_body = html_body or html_from_text(text=text_body, title=subject)
     return OutgoingEmail(
         alliance=alliance,
         kind=kind,
@@ -189,9 +199,11 @@ def new_row(
         reply_to=single_line(reply_to),
         subject=subject,
         text_body=text_body,
-        html_body=html_body or html_from_text(text=text_body, title=subject),
+        html_body=html_body,
         headers={name: single_line(value) for name, value in (headers or {}).items()},
         attachments=attachments or [],
+        shared_body=shared_body,
+        fills=fills or {},
     )
 
 
@@ -207,6 +219,16 @@ def enqueue_many(*, alliance: Alliance, rows: list[OutgoingEmail]) -> list[Outgo
         return []
     wanted = {(r.kind, r.object_ref, r.recipient, r.key): r for r in rows}
     new = list(wanted.values())
+    if connection.vendor == "postgresql":
+        created = _insert_new_postgresql(new)
+    else:
+        created = _insert_new(alliance, new)
+    created.sort(key=lambda row: row.pk)
+    _deliver_all_after_commit([row.pk for row in created])
+    return created
+
+
+def _insert_new(alliance: Alliance, new: list[OutgoingEmail]) -> list[OutgoingEmail]:
     # A row queued before, by an earlier or a racing run, is kept and ours
     # skipped (delivery claims each row once).
     OutgoingEmail.objects.bulk_create(new, ignore_conflicts=True)
@@ -230,6 +252,7 @@ def enqueue_many(*, alliance: Alliance, rows: list[OutgoingEmail]) -> list[Outgo
         status=OutgoingEmail.Status.QUEUED,
         attempts=0,
     )
+    wanted = {(r.kind, r.object_ref, r.recipient, r.key): r for r in new}
     created = []
     for pk, created_at, *key in mine.values_list(
         "pk", "created_at", "kind", "object_ref", "recipient", "key"
@@ -238,9 +261,83 @@ def enqueue_many(*, alliance: Alliance, rows: list[OutgoingEmail]) -> list[Outgo
         if row is not None and row.pk is None and row.created_at == created_at:
             row.pk = pk
             created.append(row)
-    created.sort(key=lambda row: row.pk)
-    _deliver_all_after_commit([row.pk for row in created])
     return created
+
+
+def _insert_new_postgresql(new: list[OutgoingEmail]) -> list[OutgoingEmail]:
+    """`_insert_new` in one statement: INSERT … SELECT FROM unnest(…) ON CONFLICT
+    DO NOTHING RETURNING, which names exactly the rows it wrote.
+
+    A reminder sweep writes 9,000 rows: bulk_create prepared every value of
+    every field in Python (1.9 s for rows of a few hundred bytes) and needed a
+    second query to find which rows were new; this sends one array per column,
+    and a column whose value is the same in every row once.
+    """
+    now = timezone.now()
+    fields = [field for field in OutgoingEmail._meta.concrete_fields if not field.primary_key]
+    selected, params, columns, arrays = [], [], [], []
+    for field in fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            for row in new:
+                setattr(row, field.attname, now)
+        values = [_column_value(field, getattr(row, field.attname)) for row in new]
+        cast = f"{field.db_type(connection)}"
+        first = values[0]
+        if field.column != "recipient" and all(value == first for value in values):
+            selected.append(f"%s::{cast}")
+            params.append(first)
+        else:
+            selected.append(f"u.{connection.ops.quote_name(field.column)}")
+            columns.append(field.column)
+            arrays.append((values, cast))
+    quote = connection.ops.quote_name
+    # Only the model's own table, columns and types go into the text; every
+    # value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(OutgoingEmail._meta.db_table)}"  # noqa: S608
+        f" ({', '.join(quote(field.column) for field in fields)})"
+        f" SELECT {', '.join(selected)}"
+        f" FROM unnest({', '.join(f'%s::{cast}[]' for _values, cast in arrays)})"
+        f" AS u({', '.join(quote(column) for column in columns)})"
+        " ON CONFLICT DO NOTHING"
+        " RETURNING id, kind, object_ref, recipient, key"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *(_array_literal(values) for values, _cast in arrays)])
+        written = cursor.fetchall()
+    by_identity = {(r.kind, r.object_ref, r.recipient, r.key): r for r in new}
+    created = []
+    for pk, *identity in written:
+        row = by_identity[tuple(identity)]
+        row.pk = pk
+        row._state.adding, row._state.db = False, connection.alias
+        created.append(row)
+    return created
+
+
+def _array_literal(values: list) -> str:
+    """A PostgreSQL array in its text form, sent as one parameter.
+
+    psycopg2 sends a list as ARRAY[…] with a constant per element: 9,000 rows
+    made 70,000 constants for the server to parse, most of the INSERT's time.
+    """
+    return "{" + ",".join(map(_array_element, values)) + "}"
+
+
+def _array_element(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, datetime.datetime):
+        value = value.isoformat()
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _column_value(field: models.Field, value):
+    # What the column stores: JSON as text (cast to jsonb in SQL); every other
+    # field of the outbox is a string, a number, a datetime or None already.
+    if isinstance(field, models.JSONField):
+        return json.dumps(value, cls=field.encoder)
+    return value
 
 
 def requeue_failed(*, rows: QuerySet[OutgoingEmail]) -> int:
@@ -266,19 +363,23 @@ def _deliver_all_after_commit(ids: list[int]) -> None:
         return
 
     def dispatch():
-        for start in range(0, len(ids), DELIVERY_CHUNK):
-            try:
-                deliver_outgoing_emails.delay(ids[start : start + DELIVERY_CHUNK])
-            except BrokerUnavailable:
-                # The rows are committed: the sweep sends them once the broker is back.
-                logger.warning(
-                    "Could not queue delivery of %d outbox rows from %s on; the sweep "
-                    "will send them.",
-                    len(ids) - start,
-                    ids[start],
-                    exc_info=True,
-                )
-                return
+        start = 0
+        try:
+            # One producer (one broker connection) for every chunk: acquired per
+            # task, a publish took 3 ms.
+            with deliver_outgoing_emails.app.producer_or_acquire() as producer:
+                for start in range(0, len(ids), DELIVERY_CHUNK):
+                    deliver_outgoing_emails.apply_async(
+                        (ids[start : start + DELIVERY_CHUNK],), producer=producer
+                    )
+        except BrokerUnavailable:
+            # The rows are committed: the sweep sends them once the broker is back.
+            logger.warning(
+                "Could not queue delivery of %d outbox rows from %s on; the sweep will send them.",
+                len(ids) - start,
+                ids[start],
+                exc_info=True,
+            )
 
     transaction.on_commit(dispatch)
 

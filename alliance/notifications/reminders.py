@@ -39,20 +39,19 @@ from django.db import models, transaction
 from django.db.models import Count, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.text import slugify
 
 from alliance.events import ScheduledEvent
-from alliance.models import Alliance, OutgoingEmail
+from alliance.models import Alliance, OutgoingEmail, SharedEmailBody
 from alliance.notifications.branding import LOGO_CID, logo_attachment
+from alliance.notifications.content import fill_in, is_shareable, stand_in
 from alliance.notifications.outbox import (
     enqueue_many,
     new_row,
     object_ref,
     render_message,
-    single_line,
 )
-from alliance.notifications.unsubscribe import bulk_headers, unsubscribe_url
+from alliance.notifications.unsubscribe import BulkHeaders, unsubscribe_url
 from members.models import Membership, Role, Speaker, User
 from roundtables import calendars as roundtable_calendars
 from roundtables.models import Roundtable, RoundtableRegistration
@@ -583,73 +582,113 @@ def _queue(*, alliance: Alliance, messages: list[_Message], logo: dict | None = 
             "kind", "object_ref", "recipient", "key"
         )
     )
-    rows, wanted, renders = [], set(), {}
+    fresh, wanted = [], set()
     for message in messages:
         identity = message.identity
         if identity in existing or identity in wanted:
             continue  # queued by an earlier run: not rendered again
         wanted.add(identity)
-        rows.append(_row(alliance, message, logo, renders))
+        fresh.append(message)
+    if not fresh:
+        return Counter()
+    bodies = _SharedBodies(alliance=alliance, logo=logo)
+    headers_for = BulkHeaders(what="reminders", reply_to=alliance.contact_email)
+    rows = [_row(alliance, message, bodies, headers_for(message.membership)) for message in fresh]
+    bodies.save()
+    for row in rows:
+        if row.shared_body is not None:
+            row.shared_body_id = row.shared_body.pk  # assigned before the body had one
     created = enqueue_many(alliance=alliance, rows=rows)
     return Counter(row.kind for row in created)
 
 
-# Stand-ins rendered in place of the recipient's name and unsubscribe link.
-# Private-use characters: nothing else in a message contains them, and HTML
-# escaping leaves them alone.
-_NAME_MARK = "\ue000name\ue000"
-_UNSUBSCRIBE_MARK = "\ue000unsubscribe\ue000"
-_STAND_IN = SimpleNamespace(full_name=_NAME_MARK, email=_NAME_MARK)
+# What differs per recipient in a shared body (outbox content.fill_in).
+_FILLS = ("name", "unsubscribe")
+_STAND_IN = SimpleNamespace(full_name=stand_in("name"), email=stand_in("name"))
 
 
-def _render(message: _Message, renders: dict, *, link: str) -> tuple[str, str, str]:
-    """(subject, text, html) of one message, rendering each shape only once.
+class _SharedBodies:
+    """The shared body of each shape in a batch, rendered and stored once.
 
-    A reminder batch is thousands of messages about a few events; rendering
-    three templates for each took ~4 ms a message. A shape is rendered with
-    stand-ins, and each recipient's name and link are put in: escaped in the
-    HTML, as they are in the text. Should a template ever transform a
-    stand-in, the message is rendered in full instead.
+    A reminder batch is thousands of messages about a few events: rendering
+    three templates for each took ~4 ms a message, and storing each row's
+    HTML, text and calendar (8 KB) was most of a sweep. A shape is rendered
+    with stand-ins for the recipient's name and unsubscribe link; its rows
+    keep only those (`fills`). Should a render hold a private-use character
+    of its own (a title pasted from somewhere odd), that shape is rendered in
+    full for each recipient instead.
     """
-    if message.shape is None:
-        return render_message(template=message.template, context=message.context())
-    key = (message.kind, message.template, message.shape)
-    shared = renders.get(key)
-    if shared is None:
-        context = message.context() | {"member": _STAND_IN, "unsubscribe_url": _UNSUBSCRIBE_MARK}
-        shared = renders[key] = render_message(template=message.template, context=context)
-    user = message.membership.user
-    name = user.full_name or user.email
-    subject, text, html = shared
-    rendered = (
-        subject.replace(_NAME_MARK, single_line(name)).replace(_UNSUBSCRIBE_MARK, link),
-        text.replace(_NAME_MARK, name).replace(_UNSUBSCRIBE_MARK, link),
-        html.replace(_NAME_MARK, escape(name)).replace(_UNSUBSCRIBE_MARK, escape(link)),
-    )
-    if any("\ue000" in part for part in rendered):
-        return render_message(template=message.template, context=message.context())
-    return rendered
+
+    def __init__(self, *, alliance: Alliance, logo: dict | None):
+        self.alliance, self.logo = alliance, logo
+        self._shapes: dict[tuple, tuple[str, SharedEmailBody] | None] = {}
+
+    def get(self, message: _Message) -> tuple[str, SharedEmailBody] | None:
+        """(subject with stand-ins, body) of the message's shape; None: render it in full."""
+        if message.shape is None:
+            return None
+        key = (message.kind, message.template, message.shape)
+        if key not in self._shapes:
+            context = message.context() | {
+                "member": _STAND_IN,
+                "unsubscribe_url": stand_in("unsubscribe"),
+            }
+            subject, text, html = render_message(template=message.template, context=context)
+            shared = None
+            if is_shareable(subject, text, html, names=_FILLS):
+                attachment = message.attachment() if message.attachment else None
+                body = SharedEmailBody(
+                    alliance=self.alliance,
+                    text_body=text,
+                    html_body=html,
+                    attachments=[part for part in (attachment, self.logo) if part],
+                )
+                shared = (subject, body)
+            self._shapes[key] = shared
+        return self._shapes[key]
+
+    def save(self) -> None:
+        """Store the bodies that rows use: one INSERT."""
+        bodies = [shared[1] for shared in self._shapes.values() if shared is not None]
+        SharedEmailBody.objects.bulk_create(bodies)
 
 
-def _row(alliance: Alliance, message: _Message, logo: dict | None, renders: dict) -> OutgoingEmail:
-    headers = bulk_headers(
-        membership=message.membership, what="reminders", reply_to=alliance.contact_email
-    )
+def _row(
+    alliance: Alliance, message: _Message, bodies: _SharedBodies, headers: dict[str, str]
+) -> OutgoingEmail:
     # The header's HTTPS link is unsubscribe_url(membership, "reminders"):
     # taken from it rather than signed a second time.
     link = headers["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
-    subject, text, html = _render(message, renders, link=link)
+    user = message.membership.user
+    fills = {"name": user.full_name or user.email, "unsubscribe": link}
+    row = {
+        "alliance": alliance,
+        "kind": message.kind,
+        "about": message.about,
+        "recipient": message.recipient,
+        "key": message.key,
+        "reply_to": alliance.contact_email,
+        "headers": headers,
+    }
+    shared = bodies.get(message)
+    if shared is not None:
+        subject, body = shared
+        return new_row(
+            **row,
+            subject=fill_in(subject, fills, html=False),
+            text_body="",
+            shared_body=body,
+            fills=fills,
+        )
+    subject, text, html = render_message(
+        template=message.template,
+        context=message.context() | {"unsubscribe_url": link},
+    )
     attachment = message.attachment() if message.attachment else None
     return new_row(
-        alliance=alliance,
-        kind=message.kind,
-        about=message.about,
-        recipient=message.recipient,
-        key=message.key,
-        reply_to=alliance.contact_email,
+        **row,
         subject=subject,
         text_body=text,
         html_body=html,
-        headers=headers,
-        attachments=[part for part in (attachment, logo) if part],
+        attachments=[part for part in (attachment, bodies.logo) if part],
     )

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from alliance.models import OutgoingEmail
+from alliance.notifications.content import content_of
 from alliance.notifications.reminders import reminders_dispatch
 from members.models import User
 from tests.guardrails.snapshot import tenant_models
@@ -153,11 +154,12 @@ def test_no_stored_script_runs_in_any_email(browser, live_server, poisoned):
     context, page, dialogs = _new_page(browser, live_server)
     ran = []
     for message in messages:
-        page.set_content(message.html_body)
+        content = content_of(message)
+        page.set_content(content.html)
         if _ran(page):
             ran.append(f"{message.kind} (HTML)")
         # As a mail client shows the plain part: text/plain, never parsed as HTML.
-        page.goto("data:text/plain;charset=utf-8," + quote(message.text_body))
+        page.goto("data:text/plain;charset=utf-8," + quote(content.text))
         if _ran(page):
             ran.append(f"{message.kind} (text)")
     context.close()
