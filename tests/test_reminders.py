@@ -23,8 +23,8 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from django_scopes.exceptions import ScopeError
 
-from alliance.models import OutgoingEmail
-from alliance.notifications import reminders
+from alliance.models import OutgoingEmail, SharedEmailBody
+from alliance.notifications import outbox, reminders
 from alliance.notifications.content import content_of
 from alliance.notifications.reminders import reminders_dispatch
 from alliance.notifications.unsubscribe import bulk_header_problems
@@ -323,6 +323,42 @@ def test_two_dispatchers_racing_queue_one_row_per_recipient_and_offset(tenant_a)
     identities = [(r.object_ref, r.recipient, r.key) for r in queued]
     assert len(identities) == len(set(identities)) == len(events) * len(people)
     assert sum(counts) >= len(queued)
+    # The bodies a losing worker rendered are not left behind.
+    with scopes_disabled():
+        bodies = set(SharedEmailBody.objects.values_list("pk", flat=True))
+    assert bodies == {r.shared_body_id for r in rows(alliance=tenant_a.alliance)} - {None}
+
+
+def test_the_bodies_of_messages_a_racing_run_queued_first_are_deleted(tenant_a, monkeypatch):
+    meeting = meeting_at(tenant_a, NOW + 20 * HOUR)
+    register(tenant_a, meeting, tenant_a.membership)
+    enqueue_many = reminders.enqueue_many
+
+    def another_run_first(*, alliance, rows):
+        # Between this run's check and its INSERT, another commits the same messages.
+        theirs = [
+            outbox.new_row(
+                alliance=alliance,
+                kind=row.kind,
+                about=None,
+                recipient=row.recipient,
+                key=row.key,
+                subject=row.subject,
+                text_body="Theirs",
+            )
+            for row in rows
+        ]
+        for mine, their in zip(rows, theirs, strict=True):
+            their.object_ref = mine.object_ref
+        enqueue_many(alliance=alliance, rows=theirs)
+        return enqueue_many(alliance=alliance, rows=rows)
+
+    monkeypatch.setattr(reminders, "enqueue_many", another_run_first)
+    assert dispatch(tenant_a, NOW) == 0
+    (row,) = rows(kind="meeting_reminder")
+    assert row.text_body == "Theirs" and row.shared_body_id is None
+    with scopes_disabled():
+        assert not SharedEmailBody.objects.exists()
 
 
 # Content

@@ -676,6 +676,7 @@ def _queue(*, alliance: Alliance, messages: list[_Message], logo: dict | None = 
         if row.shared_body is not None:
             row.shared_body_id = row.shared_body.pk  # assigned before the body had one
     created = enqueue_many(alliance=alliance, rows=rows)
+    bodies.forget_unused(used={row.shared_body_id for row in created})
     return Counter(row.kind for row in created)
 
 
@@ -724,10 +725,19 @@ class _SharedBodies:
             self._shapes[key] = shared
         return self._shapes[key]
 
+    def _bodies(self) -> list[SharedEmailBody]:
+        return [shared[1] for shared in self._shapes.values() if shared is not None]
+
     def save(self) -> None:
         """Store the bodies that rows use: one INSERT."""
-        bodies = [shared[1] for shared in self._shapes.values() if shared is not None]
-        SharedEmailBody.objects.bulk_create(bodies)
+        SharedEmailBody.objects.bulk_create(self._bodies())
+
+    def forget_unused(self, *, used: set[int | None]) -> None:
+        """Delete the bodies no new row uses: a racing run queued those messages
+        first, with bodies of its own. No query when every body is used."""
+        unused = [body.pk for body in self._bodies() if body.pk not in used]
+        if unused:
+            SharedEmailBody.objects.filter(pk__in=unused).delete()
 
 
 def _row(
