@@ -301,6 +301,20 @@ def test_delivery_sends_multipart_with_headers_reply_to_and_attachments(alliance
     assert row.status == Status.SENT and row.sent_at and row.attempts == 1
 
 
+def bulk_row(alliance, kind: str, n: int, **fields) -> OutgoingEmail:
+    """An unsaved bulk row to member<n>@example.org, as reminders and digests build them."""
+    defaults = {
+        "alliance": alliance,
+        "kind": kind,
+        "about": alliance,
+        "recipient": f"member{n}@example.org",
+        "key": "k",
+        "subject": "Hello",
+        "text_body": "Hello",
+    }
+    return outbox.new_row(**defaults | fields)
+
+
 def shared_rows(alliance, names: list[str]) -> list[OutgoingEmail]:
     """Rows of one shared body, as the reminders queue them."""
     with scope(alliance=alliance):
@@ -313,13 +327,10 @@ def shared_rows(alliance, names: list[str]) -> list[OutgoingEmail]:
             ],
         )
         rows = [
-            outbox.new_row(
-                alliance=alliance,
-                kind="shared-test",
-                about=alliance,
-                recipient=f"member{n}@example.org",
-                key="k",
-                subject="Reminder",
+            bulk_row(
+                alliance,
+                "shared-test",
+                n,
                 text_body="",
                 shared_body=body,
                 fills={"name": name, "unsubscribe": f"https://portal.example.org/u/{n}/?a=1&b=2"},
@@ -365,11 +376,10 @@ def test_bulk_rows_keep_every_awkward_value_exactly(alliance):
         rows = outbox.enqueue_many(
             alliance=alliance,
             rows=[
-                outbox.new_row(
-                    alliance=alliance,
-                    kind="awkward-test",
-                    about=alliance,
-                    recipient=f"m{n}@example.org",
+                bulk_row(
+                    alliance,
+                    "awkward-test",
+                    n,
                     key=value[:20],
                     subject=f"S {value}",
                     text_body=value or "-",
@@ -393,21 +403,13 @@ def test_bulk_rows_keep_every_awkward_value_exactly(alliance):
 
 def test_bulk_rows_queued_before_are_skipped_and_only_new_ones_returned(alliance):
     def row(n):
-        return outbox.new_row(
-            alliance=alliance,
-            kind="again-test",
-            about=alliance,
-            recipient=f"m{n}@example.org",
-            key="k",
-            subject="Hi",
-            text_body="Hi",
-        )
+        return bulk_row(alliance, "again-test", n)
 
     with scope(alliance=alliance):
         first = outbox.enqueue_many(alliance=alliance, rows=[row(0), row(1)])
         second = outbox.enqueue_many(alliance=alliance, rows=[row(1), row(2), row(2)])
-    assert [r.recipient for r in first] == ["m0@example.org", "m1@example.org"]
-    assert [r.recipient for r in second] == ["m2@example.org"]
+    assert [r.recipient for r in first] == ["member0@example.org", "member1@example.org"]
+    assert [r.recipient for r in second] == ["member2@example.org"]
     assert second[0].pk > first[1].pk
     assert len(rows(kind="again-test")) == 3
 
@@ -744,18 +746,7 @@ def test_bulk_rows_go_to_the_broker_in_chunks_and_are_all_delivered(
     with scope(alliance=alliance), django_capture_on_commit_callbacks(execute=True):
         created = outbox.enqueue_many(
             alliance=alliance,
-            rows=[
-                outbox.new_row(
-                    alliance=alliance,
-                    kind="bulk-test",
-                    about=alliance,
-                    recipient=f"member{n}@example.org",
-                    key="k",
-                    subject="Hello",
-                    text_body="Hello",
-                )
-                for n in range(count)
-            ],
+            rows=[bulk_row(alliance, "bulk-test", n) for n in range(count)],
         )
     assert [len(chunk) for chunk in published] == [outbox.DELIVERY_CHUNK] * 2 + [1]
     assert sorted(pk for chunk in published for pk in chunk) == [row.pk for row in created]

@@ -340,7 +340,7 @@ def test_the_bodies_of_messages_a_racing_run_queued_first_are_deleted(tenant_a, 
             outbox.new_row(
                 alliance=alliance,
                 kind=row.kind,
-                about=None,
+                about=meeting,
                 recipient=row.recipient,
                 key=row.key,
                 subject=row.subject,
@@ -348,8 +348,6 @@ def test_the_bodies_of_messages_a_racing_run_queued_first_are_deleted(tenant_a, 
             )
             for row in rows
         ]
-        for mine, their in zip(rows, theirs, strict=True):
-            their.object_ref = mine.object_ref
         enqueue_many(alliance=alliance, rows=theirs)
         return enqueue_many(alliance=alliance, rows=rows)
 
