@@ -16,7 +16,7 @@ from email import message_from_bytes
 
 import pytest
 from django.core import mail
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
@@ -399,6 +399,29 @@ def test_bulk_rows_keep_every_awkward_value_exactly(alliance):
         assert stored.headers == {"X-Test": outbox.single_line(value), "X-Other": "same"}
         assert stored.attachments[0]["content"] == value
         assert stored.status == Status.QUEUED and stored.created_at == row.created_at
+
+
+def test_a_bulk_value_too_long_for_its_column_is_never_stored_cut_short(alliance):
+    long_key = "k" * 81  # the column holds 80
+    try:
+        with scope(alliance=alliance), transaction.atomic():
+            (row,) = outbox.enqueue_many(
+                alliance=alliance, rows=[bulk_row(alliance, "long-test", 0, key=long_key)]
+            )
+    except DataError:
+        assert connection.vendor == "postgresql"  # refused, as bulk_create was
+        assert rows(kind="long-test") == []
+    else:
+        assert connection.vendor == "sqlite"  # which keeps any length
+        assert reload(row).key == long_key
+
+
+def test_a_shared_body_is_only_for_its_own_alliances_rows(alliance):
+    other = AllianceFactory()
+    with scope(alliance=other):
+        body = SharedEmailBody.objects.create(alliance=other, text_body="x", html_body="x")
+    with pytest.raises(ValueError, match="own alliance"):
+        bulk_row(alliance, "shared-test", 0, shared_body=body)
 
 
 def test_bulk_rows_queued_before_are_skipped_and_only_new_ones_returned(alliance):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import re
 from collections import defaultdict
 from functools import reduce
 from operator import or_
@@ -189,6 +190,9 @@ def new_row(
     subject = single_line(subject)
     if shared_body is None:
         html_body = html_body or html_from_text(text=text_body, title=subject)
+    elif alliance is None or shared_body.alliance_id != alliance.pk:
+        # content_of reads the body by its id alone: never another alliance's.
+        raise ValueError("A shared body is only for rows of its own alliance.")
     return OutgoingEmail(
         alliance=alliance,
         kind=kind,
@@ -281,7 +285,9 @@ def _insert_new_postgresql(new: list[OutgoingEmail]) -> list[OutgoingEmail]:
             for row in new:
                 setattr(row, field.attname, now)
         values = [_column_value(field, getattr(row, field.attname)) for row in new]
-        cast = f"{field.db_type(connection)}"
+        # Without a length: a cast to varchar(n) would cut a long value short
+        # where the INSERT into the column refuses it, as bulk_create did.
+        cast = re.sub(r"\(\d+\)", "", field.db_type(connection))
         first = values[0]
         if field.column != "recipient" and all(value == first for value in values):
             selected.append(f"%s::{cast}")

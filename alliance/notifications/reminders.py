@@ -306,7 +306,8 @@ class _Registration:
         return self.response != Registration.Response.NOT_ATTENDING
 
     def get_response_display(self) -> str:
-        return Registration.Response(self.response).label
+        # As Django's: a stored value outside the choices shows as it is.
+        return dict(Registration.Response.choices).get(self.response, self.response)
 
 
 _REGISTRANT_FIELDS = (
@@ -332,9 +333,10 @@ def _registrants(meetings: list[Meeting]) -> dict[int, list[_Registration]]:
     """
     registrants = {meeting.pk: [] for meeting in meetings}
     rows = (
-        Registration.objects.filter(meeting__in=[meeting.pk for meeting in meetings])
-        .order_by("meeting_id", "membership_id")
-        .values_list(*_REGISTRANT_FIELDS)
+        # The model's order (meeting, then the member's name), as the prefetch had.
+        Registration.objects.filter(meeting__in=[meeting.pk for meeting in meetings]).values_list(
+            *_REGISTRANT_FIELDS
+        )
     )
     for meeting_id, response, *membership, email, name, zone, user_active in rows:
         user = _User(email=email, full_name=name, time_zone=zone, is_active=user_active)

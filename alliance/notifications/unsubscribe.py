@@ -55,8 +55,9 @@ class _TokenSigner(signing.TimestampSigner):
 
     `signing.dumps` derives the key (a SHA-256 of salt and secret) for every
     token, about half of a token's cost in runs of thousands. The tokens are
-    the same, and `signing.loads` reads them. Not compressed: a payload this
-    short never gets shorter, so `dumps(..., compress=True)` never did either.
+    the same, and `signing.loads` reads them. Not compressed: zlib only
+    shortens a payload this short for made-up ids (the membership's and the
+    alliance's equal and five digits or more), and either form verifies.
     """
 
     def __init__(self, secret: str):
