@@ -778,6 +778,19 @@ def test_names_are_escaped_in_html_and_harmless_in_text(in_scope):
     assert "\n" not in message["subject"]
 
 
+def test_html_is_escaped_exactly_as_djangos_escape_does(in_scope):
+    from django.utils.html import escape
+
+    a = in_scope
+    name = 'Ann "O\'Brien" & <Sons> &#34;quoted&#39;'
+    Organization.objects.filter(pk=a.organization.pk).update(name=name)
+    membership = Membership.objects.select_related("user").get(pk=a.membership.pk)
+    _, message = build_one(membership)
+    html = message["html_body"]
+    assert escape(name) in html  # &quot; &#x27; and the member's own "&#34;" as &amp;#34;
+    assert "&#34;" not in html and "&#39;" not in html
+
+
 # Queries
 # ------------------------------------------------------------------------------
 
