@@ -68,7 +68,7 @@ from django.utils.safestring import mark_safe
 from alliance.models import Alliance, OutgoingEmail, Publication
 from alliance.notifications import jinja, outbox
 from alliance.notifications.branding import LOGO_CID, logo_attachment
-from alliance.notifications.unsubscribe import bulk_headers
+from alliance.notifications.unsubscribe import BulkHeaders
 from members.models import DigestPreference, Membership, Role
 from roundtables.models import Roundtable, RoundtableRegistration
 from sessions.models import Meeting, Registration
@@ -1073,7 +1073,8 @@ def _date(moment: datetime.datetime | None, feed: Feed) -> str:
     if moment is None:
         return ""
     local = moment.astimezone(zoneinfo.ZoneInfo(feed.alliance.time_zone))
-    return dateformat.format(local, "j F Y")
+    # Formatted once per day: Django's dateformat was 0.05 ms a digest.
+    return _cached(feed, ("date", local.date()), lambda: dateformat.format(local, "j F Y"))
 
 
 # Rendering and queueing
@@ -1088,7 +1089,8 @@ def render_digest(*, feed: Feed, digest: Digest) -> dict:
     """
     alliance, membership = feed.alliance, digest.membership
     reply_to = alliance.contact_email
-    headers = bulk_headers(membership=membership, what="digest", reply_to=reply_to)
+    headers_for = _cached(feed, "headers", lambda: BulkHeaders(what="digest", reply_to=reply_to))
+    headers = headers_for(membership)
     # The header's HTTPS link is unsubscribe_url(membership, "digest"): taken from
     # it rather than signed a second time.
     unsubscribe = headers["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
