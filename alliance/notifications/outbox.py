@@ -222,19 +222,22 @@ def enqueue_many(*, alliance: Alliance, rows: list[OutgoingEmail]) -> list[Outgo
     if not rows:
         return []
     wanted = {(r.kind, r.object_ref, r.recipient, r.key): r for r in rows}
-    new = list(wanted.values())
     if connection.vendor == "postgresql":
-        created = _insert_new_postgresql(new)
+        created = _insert_new_postgresql(wanted)
     else:
-        created = _insert_new(alliance, new)
+        created = _insert_new(alliance, wanted)
     created.sort(key=lambda row: row.pk)
     _deliver_all_after_commit([row.pk for row in created])
     return created
 
 
-def _insert_new(alliance: Alliance, new: list[OutgoingEmail]) -> list[OutgoingEmail]:
-    # A row queued before, by an earlier or a racing run, is kept and ours
-    # skipped (delivery claims each row once).
+def _insert_new(alliance: Alliance, wanted: dict[tuple, OutgoingEmail]) -> list[OutgoingEmail]:
+    """Insert the rows (by identity) whose identity is not queued yet; returns those.
+
+    A row queued before, by an earlier or a racing run, is kept and ours
+    skipped (delivery claims each row once).
+    """
+    new = list(wanted.values())
     OutgoingEmail.objects.bulk_create(new, ignore_conflicts=True)
     # ignore_conflicts leaves the pks unknown: find the rows this call wrote.
     # bulk_create set each one's created_at (to the microsecond): a row with
@@ -256,7 +259,6 @@ def _insert_new(alliance: Alliance, new: list[OutgoingEmail]) -> list[OutgoingEm
         status=OutgoingEmail.Status.QUEUED,
         attempts=0,
     )
-    wanted = {(r.kind, r.object_ref, r.recipient, r.key): r for r in new}
     created = []
     for pk, created_at, *key in mine.values_list(
         "pk", "created_at", "kind", "object_ref", "recipient", "key"
@@ -268,7 +270,7 @@ def _insert_new(alliance: Alliance, new: list[OutgoingEmail]) -> list[OutgoingEm
     return created
 
 
-def _insert_new_postgresql(new: list[OutgoingEmail]) -> list[OutgoingEmail]:
+def _insert_new_postgresql(wanted: dict[tuple, OutgoingEmail]) -> list[OutgoingEmail]:
     """`_insert_new` in one statement: INSERT … SELECT FROM unnest(…) ON CONFLICT
     DO NOTHING RETURNING, which names exactly the rows it wrote.
 
@@ -277,8 +279,11 @@ def _insert_new_postgresql(new: list[OutgoingEmail]) -> list[OutgoingEmail]:
     second query to find which rows were new; this sends one array per column,
     and a column whose value is the same in every row once.
     """
+    new = list(wanted.values())
     now = timezone.now()
-    fields = [field for field in OutgoingEmail._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    meta = OutgoingEmail._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
     selected, params, columns, arrays = [], [], [], []
     for field in fields:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
@@ -289,32 +294,31 @@ def _insert_new_postgresql(new: list[OutgoingEmail]) -> list[OutgoingEmail]:
         # where the INSERT into the column refuses it, as bulk_create did.
         cast = re.sub(r"\(\d+\)", "", field.db_type(connection))
         first = values[0]
+        # The recipient always goes as an array: unnest needs at least one.
         if field.column != "recipient" and all(value == first for value in values):
             selected.append(f"%s::{cast}")
             params.append(first)
         else:
-            selected.append(f"u.{connection.ops.quote_name(field.column)}")
+            selected.append(f"u.{quote(field.column)}")
             columns.append(field.column)
             arrays.append((values, cast))
-    quote = connection.ops.quote_name
     # Only the model's own table, columns and types go into the text; every
     # value is a parameter.
     sql = (
-        f"INSERT INTO {quote(OutgoingEmail._meta.db_table)}"  # noqa: S608
+        f"INSERT INTO {quote(meta.db_table)}"  # noqa: S608
         f" ({', '.join(quote(field.column) for field in fields)})"
         f" SELECT {', '.join(selected)}"
         f" FROM unnest({', '.join(f'%s::{cast}[]' for _values, cast in arrays)})"
         f" AS u({', '.join(quote(column) for column in columns)})"
         " ON CONFLICT DO NOTHING"
-        " RETURNING id, kind, object_ref, recipient, key"
+        f" RETURNING {quote(meta.pk.column)}, kind, object_ref, recipient, key"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *(_array_literal(values) for values, _cast in arrays)])
         written = cursor.fetchall()
-    by_identity = {(r.kind, r.object_ref, r.recipient, r.key): r for r in new}
     created = []
     for pk, *identity in written:
-        row = by_identity[tuple(identity)]
+        row = wanted[tuple(identity)]
         row.pk = pk
         row._state.adding, row._state.db = False, connection.alias
         created.append(row)

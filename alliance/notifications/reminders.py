@@ -18,8 +18,9 @@ SELECT … FOR UPDATE SKIP LOCKED.
 Rows are written in bulk, a fixed number of queries per batch of events
 whatever the number of registrants (a sweep over 10,000 registrations must
 stay cheap); `outbox.enqueue` would cost an insert and a savepoint per
-recipient. Each row is still rendered per recipient (their zone, their
-agenda, their unsubscribe link).
+recipient. A message is rendered once per shape (the event, the recipient's
+zone, role and answer) and its parts stored once (`SharedEmailBody`); each
+row keeps the recipient's name and unsubscribe link (outbox content.py).
 """
 
 from __future__ import annotations
