@@ -212,11 +212,13 @@ def member_page(view):
 
 def _alliance_id_of(instance) -> int | None:
     """The alliance a changed row belongs to, or None for rows no page shows."""
-    from alliance.models import Alliance, AuditEvent, OutgoingEmail
+    from alliance.models import Alliance, AuditEvent, OutgoingEmail, SharedEmailBody
 
     if isinstance(instance, Alliance):
         return instance.pk
-    if isinstance(instance, OutgoingEmail | AuditEvent) or hasattr(instance, "history_id"):
+    if isinstance(instance, OutgoingEmail | SharedEmailBody | AuditEvent) or hasattr(
+        instance, "history_id"
+    ):
         return None  # mail, audit and history rows appear on no member page
     if hasattr(instance, "alliance_id"):
         return instance.alliance_id

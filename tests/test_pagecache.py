@@ -159,6 +159,28 @@ def test_signing_in_does_not_retire_pages(tenant_a):
     assert generation(tenant_a) == before
 
 
+def test_mail_queued_does_not_retire_pages(client, tenant_a):
+    from alliance.models import SharedEmailBody
+    from alliance.notifications import outbox
+
+    client.force_login(tenant_a.member)
+    client.get(home(tenant_a))
+    before = generation(tenant_a)
+    assert before is not None
+    alliance = tenant_a.alliance
+    with scope(alliance=alliance):
+        body = SharedEmailBody.objects.create(alliance=alliance, text_body="x", html_body="x")
+        outbox.new_row(
+            alliance=alliance,
+            kind="test",
+            recipient="a@example.org",
+            subject="Hi",
+            text_body="",
+            shared_body=body,
+        ).save()
+    assert generation(tenant_a) == before
+
+
 def test_a_cached_page_carries_a_csrf_token_for_this_browser(tenant_a):
     url = meeting_page(tenant_a)
     first = Client(enforce_csrf_checks=True)
