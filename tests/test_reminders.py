@@ -324,7 +324,7 @@ def test_two_dispatchers_racing_queue_one_row_per_recipient_and_offset(tenant_a)
     assert len(identities) == len(set(identities)) == len(events) * len(people)
     assert sum(counts) >= len(queued)
     # The bodies a losing worker rendered are not left behind.
-    with scopes_disabled():
+    with scope(alliance=tenant_a.alliance):
         bodies = set(SharedEmailBody.objects.values_list("pk", flat=True))
     assert bodies == {r.shared_body_id for r in rows(alliance=tenant_a.alliance)} - {None}
 
@@ -355,7 +355,7 @@ def test_the_bodies_of_messages_a_racing_run_queued_first_are_deleted(tenant_a, 
     assert dispatch(tenant_a, NOW) == 0
     (row,) = rows(kind="meeting_reminder")
     assert row.text_body == "Theirs" and row.shared_body_id is None
-    with scopes_disabled():
+    with scope(alliance=tenant_a.alliance):
         assert not SharedEmailBody.objects.exists()
 
 

@@ -52,7 +52,7 @@ from alliance.notifications.outbox import (
     object_ref,
     render_message,
 )
-from alliance.notifications.unsubscribe import BulkHeaders, unsubscribe_url
+from alliance.notifications.unsubscribe import BulkHeaders
 from members.models import Membership, Role, Speaker, User
 from roundtables import calendars as roundtable_calendars
 from roundtables.models import Roundtable, RoundtableRegistration
@@ -459,7 +459,8 @@ class _Plan:
             "subject_date": short_date(event.starts_at, zone),
             "preferences_url": self.preferences_url,
             "logo_cid": LOGO_CID if self.logo else None,
-            "unsubscribe_url": unsubscribe_url(membership, "reminders"),
+            # "unsubscribe_url" comes with the render: a stand-in for a shared
+            # body, the row's own link otherwise (_SharedBodies, _row).
             "unsubscribe_label": "these reminders",
         }
 

@@ -126,8 +126,7 @@ class BulkHeaders:
     """`bulk_headers` for the many recipients of one run.
 
     The link's parts (the URL configuration and script prefix are thread-local
-    lookups, 40 µs a recipient) and the signer are looked up once, when the
-    run starts.
+    lookups, 40 µs a recipient) are looked up once, when the run starts.
     """
 
     def __init__(self, *, what: str, reply_to: str):
@@ -135,12 +134,9 @@ class BulkHeaders:
             raise ValueError(f"Nothing to unsubscribe from called {what!r}.")
         self.what, self.reply_to = what, reply_to
         self._prefix, self._suffix = _current_link_parts()
-        self._signer = _signer(settings.SECRET_KEY)
 
     def __call__(self, membership: Membership) -> dict[str, str]:
-        token = self._signer.sign_object(
-            {"m": membership.pk, "a": membership.alliance_id, "w": self.what}
-        )
+        token = token_for(membership, self.what)
         links = [f"<{self._prefix}{token}{self._suffix}>"]
         if self.reply_to:
             # Without an address there is no mailto; bulk_header_problems reports it.
