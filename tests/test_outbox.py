@@ -301,7 +301,7 @@ def test_delivery_sends_multipart_with_headers_reply_to_and_attachments(alliance
     assert row.status == Status.SENT and row.sent_at and row.attempts == 1
 
 
-def bulk_row(alliance, kind: str, n: int, **fields) -> OutgoingEmail:
+def bulk_row(alliance, kind: str, n: int, **fields) -> outbox.NewEmail:
     """An unsaved bulk row to member<n>@example.org, as reminders and digests build them."""
     defaults = {
         "alliance": alliance,
@@ -315,7 +315,7 @@ def bulk_row(alliance, kind: str, n: int, **fields) -> OutgoingEmail:
     return outbox.new_row(**defaults | fields)
 
 
-def shared_rows(alliance, names: list[str]) -> list[OutgoingEmail]:
+def shared_rows(alliance, names: list[str]) -> list[outbox.NewEmail]:
     """Rows of one shared body, as the reminders queue them."""
     with scope(alliance=alliance):
         body = SharedEmailBody.objects.create(

@@ -177,7 +177,7 @@ def test_mail_queued_does_not_retire_pages(client, tenant_a):
             subject="Hi",
             text_body="",
             shared_body=body,
-        ).save()
+        ).as_model().save()
     assert generation(tenant_a) == before
 
 

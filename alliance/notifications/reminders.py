@@ -47,6 +47,7 @@ from alliance.models import Alliance, OutgoingEmail, SharedEmailBody
 from alliance.notifications.branding import LOGO_CID, logo_attachment
 from alliance.notifications.content import fill_in, is_shareable, stand_in
 from alliance.notifications.outbox import (
+    NewEmail,
     enqueue_many,
     new_row,
     object_ref,
@@ -675,10 +676,7 @@ def _queue(*, alliance: Alliance, messages: list[_Message], logo: dict | None = 
     bodies = _SharedBodies(alliance=alliance, logo=logo)
     headers_for = BulkHeaders(what="reminders", reply_to=alliance.contact_email)
     rows = [_row(alliance, message, bodies, headers_for(message.membership)) for message in fresh]
-    bodies.save()
-    for row in rows:
-        if row.shared_body is not None:
-            row.shared_body_id = row.shared_body.pk  # assigned before the body had one
+    bodies.save()  # before the INSERT, which reads each row's body id
     created = enqueue_many(alliance=alliance, rows=rows)
     bodies.forget_unused(used={row.shared_body_id for row in created})
     return Counter(row.kind for row in created)
@@ -746,7 +744,7 @@ class _SharedBodies:
 
 def _row(
     alliance: Alliance, message: _Message, bodies: _SharedBodies, headers: dict[str, str]
-) -> OutgoingEmail:
+) -> NewEmail:
     # The header's HTTPS link is unsubscribe_url(membership, "reminders"):
     # taken from it rather than signed a second time.
     link = headers["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
