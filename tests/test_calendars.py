@@ -301,6 +301,36 @@ def test_a_meeting_in_another_zone_carries_that_zone(client, tenant_a):
     assert event.start.astimezone(NEW_YORK).hour == 4
 
 
+def test_calendars_carry_the_vtimezones_icalendar_would_add():
+    """calendar_of writes each zone's VTIMEZONE once per process: the same bytes."""
+
+    def event(uid, zone, day):
+        start = datetime.datetime(2027, 3, day, 9, tzinfo=zoneinfo.ZoneInfo(zone))
+        component = icalendar.Event()
+        component.add("uid", uid)
+        component.add("dtstart", start)
+        component.add("dtend", start + datetime.timedelta(hours=2))
+        return component
+
+    def events():
+        return [event("a@x", "Europe/Berlin", 20), event("b@x", "America/New_York", 28)]
+
+    for _ in range(2):  # made, then from the cache
+        ours = icalendar.Calendar.from_ical(calendars.calendar_of(events(), name="X"))
+        theirs = icalendar.Calendar()
+        for component in events():
+            theirs.add_component(component)
+        theirs.add_missing_timezones(
+            first_date=datetime.date(2026, 1, 1), last_date=datetime.date(2029, 1, 1)
+        )
+        assert sorted(tz.to_ical() for tz in ours.timezones) == sorted(
+            tz.to_ical() for tz in theirs.timezones
+        )
+        assert [c.name for c in ours.subcomponents] == ["VTIMEZONE"] * 2 + ["VEVENT"] * 2
+        assert [e.start for e in ours.events] == [e.start for e in theirs.events]
+        assert ours["X-WR-CALNAME"] == "X"
+
+
 # Join links
 # ------------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ import logging
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache, cached_property, partial, reduce
 from operator import or_
 from types import SimpleNamespace
@@ -268,7 +268,9 @@ def _with_reminder_rows(meetings):
     )
 
 
-@dataclass(frozen=True, slots=True)
+# Plain slotted classes: frozen dataclasses set each field through
+# object.__setattr__, three times slower to make in a sweep's numbers.
+@dataclass(slots=True)
 class _User:
     email: str
     full_name: str
@@ -276,7 +278,7 @@ class _User:
     is_active: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Membership:
     pk: int
     alliance_id: int
@@ -287,7 +289,7 @@ class _Membership:
     user: _User
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Registration:
     """What a reminder reads of a registration, its membership and user.
 
@@ -340,11 +342,14 @@ def _registrants(meetings: list[Meeting]) -> dict[int, list[_Registration]]:
             *_REGISTRANT_FIELDS
         )
     )
-    for meeting_id, response, *membership, email, name, zone, user_active in rows:
-        user = _User(email=email, full_name=name, time_zone=zone, is_active=user_active)
-        registrants[meeting_id].append(
-            _Registration(response=response, membership=_Membership(*membership, user=user))
-        )
+    # A member answers many of a batch's meetings: each membership is made once.
+    memberships: dict[int, _Membership] = {}
+    for meeting_id, response, membership_id, *membership, email, name, zone, active in rows:
+        member = memberships.get(membership_id)
+        if member is None:
+            user = _User(email=email, full_name=name, time_zone=zone, is_active=active)
+            member = memberships[membership_id] = _Membership(membership_id, *membership, user=user)
+        registrants[meeting_id].append(_Registration(response=response, membership=member))
     return registrants
 
 
@@ -407,7 +412,7 @@ class _Message:
     def recipient(self) -> str:
         return self.membership.user.email.strip()
 
-    @property
+    @cached_property
     def identity(self) -> tuple[str, str, str, str]:
         return (self.kind, object_ref(self.about), self.recipient, self.key)
 
@@ -478,8 +483,9 @@ class _Plan:
             if hours is not None:
                 # Every recipient is an attending registrant: one calendar, join link in.
                 attachment = cache(partial(meeting_attachment, meeting, show_join_link=True))
+                key = reminder_key(hours, meeting.starts_at)
                 messages += [
-                    self._meeting_reminder(meeting, registration, hours, attachment)
+                    self._meeting_reminder(meeting, registration, hours, key, attachment)
                     for registration in registrations
                     if registration.is_attending and _wants_reminders(registration.membership)
                 ]
@@ -492,11 +498,11 @@ class _Plan:
             ]
         return messages
 
-    def _meeting_reminder(self, meeting, registration, hours, attachment) -> _Message:
+    def _meeting_reminder(self, meeting, registration, hours, key, attachment) -> _Message:
         membership = registration.membership
+        zone = self.zone(membership)
 
         def context():
-            zone = self.zone(membership)
             return self.context(meeting, membership) | {
                 "is_meeting": True,
                 "response": registration.get_response_display(),
@@ -512,19 +518,13 @@ class _Plan:
         return _Message(
             kind="meeting_reminder",
             about=meeting,
-            key=reminder_key(hours, meeting.starts_at),
+            key=key,
             membership=membership,
             template=TEMPLATE_REMINDER,
             context=context,
             attachment=attachment,
             # The agenda follows the role; times follow the zone.
-            shape=(
-                meeting.pk,
-                hours,
-                self.zone(membership),
-                membership.role,
-                registration.response,
-            ),
+            shape=(meeting.pk, hours, zone, membership.role, registration.response),
         )
 
     def _nudge(self, meeting: Meeting, membership: Membership) -> _Message:
@@ -638,8 +638,8 @@ def meeting_reminders_send_now(
             meeting.alliance = alliance
             attachment = cache(partial(meeting_attachment, meeting, show_join_link=True))
             messages = [
-                # The offset only names the key; this one is the day's manual key.
-                replace(plan._meeting_reminder(meeting, registration, 0, attachment), key=key)
+                # The offset names only the key, and this one is the day's manual key.
+                plan._meeting_reminder(meeting, registration, 0, key, attachment)
                 for registration in registrants[meeting.pk]
                 if registration.is_attending and _wants_reminders(registration.membership)
             ]
@@ -657,7 +657,7 @@ def _queue(*, alliance: Alliance, messages: list[_Message], logo: dict | None = 
     """Write the messages not queued before as outbox rows, in bulk; deliver after commit."""
     if not messages:
         return Counter()
-    topics = {(m.kind, object_ref(m.about), m.key) for m in messages}
+    topics = {(kind, ref, key) for kind, ref, _recipient, key in (m.identity for m in messages)}
     topic_filter = reduce(or_, (Q(kind=kind, object_ref=ref, key=key) for kind, ref, key in topics))
     existing = set(
         OutgoingEmail.objects.filter(topic_filter, alliance=alliance).values_list(
@@ -674,8 +674,8 @@ def _queue(*, alliance: Alliance, messages: list[_Message], logo: dict | None = 
     if not fresh:
         return Counter()
     bodies = _SharedBodies(alliance=alliance, logo=logo)
-    headers_for = BulkHeaders(what="reminders", reply_to=alliance.contact_email)
-    rows = [_row(alliance, message, bodies, headers_for(message.membership)) for message in fresh]
+    recipients = _Recipients(alliance)
+    rows = [_row(alliance, message, bodies, *recipients.parts(message)) for message in fresh]
     bodies.save()  # before the INSERT, which reads each row's body id
     created = enqueue_many(alliance=alliance, rows=rows)
     bodies.forget_unused(used={row.shared_body_id for row in created})
@@ -742,14 +742,39 @@ class _SharedBodies:
             SharedEmailBody.objects.filter(pk__in=unused).delete()
 
 
+class _Recipients:
+    """What a run's messages to one member share: the unsubscribe headers and fills.
+
+    A member with several events due in one run gets one token, signed once.
+    """
+
+    def __init__(self, alliance: Alliance):
+        self._headers_for = BulkHeaders(what="reminders", reply_to=alliance.contact_email)
+        self._parts: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
+
+    def parts(self, message: _Message) -> tuple[dict[str, str], dict[str, str]]:
+        """(headers, fills) of the message's recipient."""
+        membership = message.membership
+        parts = self._parts.get(membership.pk)
+        if parts is None:
+            headers = self._headers_for(membership)
+            # The header's HTTPS link is unsubscribe_url(membership, "reminders"):
+            # taken from it rather than signed a second time.
+            link = headers["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
+            user = membership.user
+            fills = {"name": user.full_name or user.email, "unsubscribe": link}
+            parts = self._parts[membership.pk] = (headers, fills)
+        return parts
+
+
 def _row(
-    alliance: Alliance, message: _Message, bodies: _SharedBodies, headers: dict[str, str]
+    alliance: Alliance,
+    message: _Message,
+    bodies: _SharedBodies,
+    headers: dict[str, str],
+    fills: dict[str, str],
 ) -> NewEmail:
-    # The header's HTTPS link is unsubscribe_url(membership, "reminders"):
-    # taken from it rather than signed a second time.
-    link = headers["List-Unsubscribe"].split(">", 1)[0].lstrip("<")
-    user = message.membership.user
-    fills = {"name": user.full_name or user.email, "unsubscribe": link}
+    link = fills["unsubscribe"]
     row = {
         "alliance": alliance,
         "kind": message.kind,
