@@ -686,13 +686,13 @@ def test_one_render_per_shape_with_each_recipients_own_name_and_link(tenant_a, m
     for membership in memberships:
         register(tenant_a, meeting, membership)
     renders = []
-    render_in_full = reminders.render_message
+    render_in_full = reminders.render_reminder
 
     def counting(**kwargs):
         renders.append(kwargs["template"])
         return render_in_full(**kwargs)
 
-    monkeypatch.setattr(reminders, "render_message", counting)
+    monkeypatch.setattr(reminders, "render_reminder", counting)
     dispatch(tenant_a, NOW)
     assert renders.count(reminders.TEMPLATE_REMINDER) == 1
     by_recipient = {r.recipient: r for r in rows(kind="meeting_reminder")}
@@ -721,13 +721,13 @@ def test_a_stand_in_a_template_changed_means_a_full_render(tenant_a, monkeypatch
     meeting = meeting_at(tenant_a, NOW + 20 * HOUR)
     membership = member(tenant_a, user__full_name="Carol Jones")
     register(tenant_a, meeting, membership)
-    render_in_full = reminders.render_message
+    render_in_full = reminders.render_reminder
 
     def upper_name(**kwargs):  # as if a template upper-cased the name
         subject, text, html = render_in_full(**kwargs)
         return subject, text.replace("\ue000name\ue000", "\ue000NAME\ue000"), html
 
-    monkeypatch.setattr(reminders, "render_message", upper_name)
+    monkeypatch.setattr(reminders, "render_reminder", upper_name)
     dispatch(tenant_a, NOW)
     (row,) = rows(kind="meeting_reminder")
     assert row.shared_body_id is None

@@ -2,7 +2,8 @@
 
 A digest run renders 10,000 digests; Django's template language took about
 3 ms for each, Jinja2 (compiled to Python) takes a tenth of that. Only the
-per-member parts of the digest use it (`notifications/email/*.jinja.html` and
+parts rendered per member or per shape of message use it (the digest, the
+reminders and RSVP nudges: `notifications/email/*.jinja.html` and
 `.jinja.txt`); the frame around them (email/base.html) and everything rendered
 once per run stay Django templates. `.html` templates are autoescaped by
 MarkupSafe (in C); Django's safe strings (the fragments rendered once) are
@@ -35,7 +36,24 @@ def environment() -> jinja2.Environment:
 
 
 def render(name: str, context: dict) -> str:
-    output = environment().get_template(name).render(context)
+    return _as_django(name, environment().get_template(name).render(context))
+
+
+def render_blocks(name: str, context: dict) -> dict[str, str]:
+    """Each block of template `name` rendered on its own, by block name.
+
+    For bodies whose blocks go into a frame rendered once (reminders: title,
+    preheader and content into notifications/email/frame.html).
+    """
+    template = environment().get_template(name)
+    blocks = template.new_context(context)
+    return {
+        block: _as_django(name, "".join(render_block(blocks)))
+        for block, render_block in template.blocks.items()
+    }
+
+
+def _as_django(name: str, output: str) -> str:
     if name.endswith(".html"):
         # A Python finalize hook doing Django's escaping was a third of a render.
         output = output.replace("&#34;", "&quot;").replace("&#39;", "&#x27;")

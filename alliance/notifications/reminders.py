@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -38,12 +39,15 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, Prefetch, Q
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.text import slugify
 
 from alliance.events import ScheduledEvent
 from alliance.models import Alliance, OutgoingEmail, SharedEmailBody
+from alliance.notifications import jinja
 from alliance.notifications.branding import LOGO_CID, logo_attachment
 from alliance.notifications.content import fill_in, is_shareable, stand_in
 from alliance.notifications.outbox import (
@@ -51,7 +55,7 @@ from alliance.notifications.outbox import (
     enqueue_many,
     new_row,
     object_ref,
-    render_message,
+    single_line,
 )
 from alliance.notifications.unsubscribe import BulkHeaders
 from members.models import Membership, Role, Speaker, User
@@ -464,10 +468,8 @@ class _Plan:
             "when": when_for(event, zone),
             "subject_date": short_date(event.starts_at, zone),
             "preferences_url": self.preferences_url,
-            "logo_cid": LOGO_CID if self.logo else None,
             # "unsubscribe_url" comes with the render: a stand-in for a shared
             # body, the row's own link otherwise (_SharedBodies, _row).
-            "unsubscribe_label": "these reminders",
         }
 
     # Meetings
@@ -649,6 +651,56 @@ def meeting_reminders_send_now(
     return queued
 
 
+# Rendering
+# ------------------------------------------------------------------------------
+
+# Where a message's own parts go in the frame, and its unsubscribe link.
+_FRAME_MARK = re.compile("\ue000(title|preheader|content|unsubscribe)\ue000")
+
+
+def reminder_frame(*, alliance: Alliance, logo: dict | None) -> str:
+    """email/base.html for a run's reminders and nudges, with stand-ins for their parts."""
+    return render_to_string(
+        "notifications/email/frame.html",
+        {
+            "alliance": alliance,
+            "logo_cid": LOGO_CID if logo else None,
+            "preferences_url": preferences_url(alliance),
+            "unsubscribe_url": stand_in("unsubscribe"),
+            "unsubscribe_label": "these reminders",
+            "SITE_BASE_URL": settings.SITE_BASE_URL,
+            "PORTAL_NAME": settings.PORTAL_NAME,
+            **{part: stand_in(part) for part in ("title", "preheader", "content")},
+        },
+    )
+
+
+def render_reminder(
+    *, template: str, context: dict, frame: str, unsubscribe: str | None = None
+) -> tuple[str, str, str]:
+    """(subject, text, html) of a reminder or nudge; its HTML blocks go into `frame`.
+
+    Jinja2 (jinja.py): a sweep renders hundreds of shapes, and Django's
+    templates took three quarters of the time. The frame's unsubscribe
+    stand-in stays for a shared body (each row fills it in) or becomes
+    `unsubscribe`. One pass over the frame alone: nothing a member wrote is
+    searched for stand-ins.
+    """
+    context = {
+        "SITE_BASE_URL": settings.SITE_BASE_URL,
+        "PORTAL_NAME": settings.PORTAL_NAME,
+        **context,
+    }
+    parts = jinja.render_blocks(f"{template}.jinja.html", context)
+    if unsubscribe is not None:
+        parts["unsubscribe"] = escape(unsubscribe)
+    return (
+        single_line(jinja.render(f"{template}_subject.jinja.txt", context)),
+        jinja.render(f"{template}.jinja.txt", context),
+        _FRAME_MARK.sub(lambda mark: parts.get(mark[1], mark[0]), frame),
+    )
+
+
 # Queueing in bulk
 # ------------------------------------------------------------------------------
 
@@ -703,6 +755,10 @@ class _SharedBodies:
         self.alliance, self.logo = alliance, logo
         self._shapes: dict[tuple, tuple[str, SharedEmailBody] | None] = {}
 
+    @cached_property
+    def frame(self) -> str:
+        return reminder_frame(alliance=self.alliance, logo=self.logo)
+
     def get(self, message: _Message) -> tuple[str, SharedEmailBody] | None:
         """(subject with stand-ins, body) of the message's shape; None: render it in full."""
         if message.shape is None:
@@ -713,7 +769,9 @@ class _SharedBodies:
                 "member": _STAND_IN,
                 "unsubscribe_url": stand_in("unsubscribe"),
             }
-            subject, text, html = render_message(template=message.template, context=context)
+            subject, text, html = render_reminder(
+                template=message.template, context=context, frame=self.frame
+            )
             shared = None
             if is_shareable(subject, text, html, names=_FILLS):
                 attachment = message.attachment() if message.attachment else None
@@ -794,9 +852,11 @@ def _row(
             shared_body=body,
             fills=fills,
         )
-    subject, text, html = render_message(
+    subject, text, html = render_reminder(
         template=message.template,
         context=message.context() | {"unsubscribe_url": link},
+        frame=bodies.frame,
+        unsubscribe=link,
     )
     attachment = message.attachment() if message.attachment else None
     return new_row(

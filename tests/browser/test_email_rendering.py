@@ -159,16 +159,18 @@ def render_source(source: str, context: dict) -> str:
     return engines["django"].from_string(source).render(context)
 
 
-IN_THE_FRAME = '{% extends "email/base.html" %}{% block content %}{{ body }}{% endblock %}'
-
-
 def render_email(template: str, context) -> str:
-    """A Django email template, or a Jinja2 body (`*.jinja.html`, rendered per
-    member in bulk: alliance/notifications/jinja.py) shown in the email frame."""
+    """A Django email template, or a Jinja2 one (`*.jinja.html`, rendered in bulk:
+    alliance/notifications/jinja.py) in the email frame: its blocks (title,
+    preheader, content) where it has them, else the whole of it as the content."""
     if ".jinja." not in template:
         return render_to_string(template, context)
-    body = jinja.render(template, dict(context))
-    return render_source(IN_THE_FRAME, {**context, "body": mark_safe(body)})  # noqa: S308
+    parts = jinja.render_blocks(template, dict(context)) or {
+        "content": jinja.render(template, dict(context))
+    }
+    # The parts are escaped already, as in reminders.render_reminder.
+    safe = {name: mark_safe(part) for name, part in parts.items()}  # noqa: S308
+    return render_to_string("notifications/email/frame.html", {**context, **safe})
 
 
 def as_client_shows(html: str) -> str:
