@@ -401,6 +401,16 @@ def test_bulk_rows_keep_every_awkward_value_exactly(alliance):
         assert stored.status == Status.QUEUED and stored.created_at == row.created_at
 
 
+def test_an_array_of_bulk_values_has_one_element_per_row():
+    """Quoted and escaped in one pass: a NUL in a value must not split it in two."""
+    values = ['a "b"', "c\\d", "", "NULL", "x\x00y", 7]
+    each = "{" + ",".join(map(outbox._array_element, values)) + "}"
+    assert outbox._array_literal(values) == each
+    assert each == '{"a \\"b\\"","c\\\\d","","NULL","x\x00y","7"}'
+    assert outbox._array_literal(values[:4]) == '{"a \\"b\\"","c\\\\d","","NULL"}'
+    assert outbox._array_literal([None, "z"]) == '{NULL,"z"}'
+
+
 def test_a_bulk_value_too_long_for_its_column_is_never_stored_cut_short(alliance):
     long_key = "k" * 81  # the column holds 80
     try:
