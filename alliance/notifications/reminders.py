@@ -31,7 +31,7 @@ import re
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property, partial, reduce
 from operator import or_
 from types import SimpleNamespace
@@ -404,7 +404,7 @@ def _in_batches(queryset, plan_batch: Callable, *, plan: _Plan) -> Counter:
 # ------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Message:
     """One message to queue; rendered only if it was not queued before."""
 
@@ -418,14 +418,15 @@ class _Message:
     # Everything the text depends on but the recipient's name and unsubscribe
     # link: messages of one shape are rendered once (see _render).
     shape: tuple | None = None
+    # (kind, object, recipient, key): the outbox's unique identity.
+    identity: tuple[str, str, str, str] = field(init=False)
+
+    def __post_init__(self):
+        self.identity = (self.kind, object_ref(self.about), self.recipient, self.key)
 
     @property
     def recipient(self) -> str:
         return self.membership.user.email.strip()
-
-    @cached_property
-    def identity(self) -> tuple[str, str, str, str]:
-        return (self.kind, object_ref(self.about), self.recipient, self.key)
 
 
 def _wants_reminders(membership: Membership | _Membership) -> bool:
