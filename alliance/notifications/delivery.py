@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from enum import Enum, StrEnum
+from functools import lru_cache
 
 from django.db import transaction
 from django.db.models import Count, Min, Q
@@ -178,8 +179,14 @@ def _message_for(row: OutgoingEmail) -> OutboxEmail:
 
 
 def _message_id(row: OutgoingEmail) -> str:
-    domain = parseaddr(row.from_email)[1].rpartition("@")[2] or "localhost"
-    return f"<outbox.{row.pk}.{row.created_at:%Y%m%d%H%M%S}@{domain}>"
+    return f"<outbox.{row.pk}.{row.created_at:%Y%m%d%H%M%S}@{_domain_of(row.from_email)}>"
+
+
+@lru_cache(maxsize=64)
+def _domain_of(address: str) -> str:
+    # A few senders send everything: parsed once each, not per message (a
+    # twentieth of building a digest).
+    return parseaddr(address)[1].rpartition("@")[2] or "localhost"
 
 
 def _record_sent(row: OutgoingEmail) -> None:

@@ -223,19 +223,22 @@ def _multipart(subtype: str, parts: list[bytes], linesep: str) -> bytes:
 
 
 def _text_part(subtype: str, text: str, encoding: str, linesep: str, extra: str = "") -> bytes:
-    lines = _LINE_BREAK.split(text)
+    if "\r" in text:
+        text = _LINE_BREAK.sub("\n", text)
     limit = RFC5322_EMAIL_LINE_LENGTH_LIMIT
-    # (A line of at most limit / 4 characters fits whatever they are.)
-    if any(
+    # Split on "\n" alone once the line ends are: a regular expression took a
+    # twentieth of a digest's cost on its 13 KB. (A line of at most limit / 4
+    # characters fits whatever they are.)
+    lines = text.split("\n")
+    if max(map(len, lines)) > limit // 4 and any(
         len(line) > limit // 4 and len(line.encode(errors="surrogateescape")) > limit
         for line in lines
     ):
-        joined = "\n".join(lines).encode(encoding, "surrogateescape")
-        payload = binascii.b2a_qp(joined, istext=True).decode("ascii")
-        body = _LINE_BREAK.sub(linesep, payload)
+        payload = binascii.b2a_qp(text.encode(encoding, "surrogateescape"), istext=True)
+        body = _LINE_BREAK.sub(linesep, payload.decode("ascii"))
         transfer = "quoted-printable"
     else:
-        body = linesep.join(lines)
+        body = text.replace("\n", linesep) if linesep != "\n" else text
         transfer = "8bit"
     head = (
         f'Content-Type: text/{subtype}; charset="{encoding}"{linesep}'
