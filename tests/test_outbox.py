@@ -401,6 +401,23 @@ def test_bulk_rows_keep_every_awkward_value_exactly(alliance):
         assert stored.status == Status.QUEUED and stored.created_at == row.created_at
 
 
+def test_bulk_rows_keep_long_bodies_exactly(alliance):
+    """Bodies of a thousand characters and more go as one constant each (digests)."""
+    long = ['quote " backslash \\ {braces}, NULL\nnew line élan ✓ ' * 40 + str(n) for n in range(3)]
+    assert min(map(len, long)) >= outbox.LONG_TEXT
+    with scope(alliance=alliance):
+        created = outbox.enqueue_many(
+            alliance=alliance,
+            rows=[
+                bulk_row(alliance, "long-body-test", n, text_body=body, html_body=f"<p>{body}</p>")
+                for n, body in enumerate(long)
+            ],
+        )
+    assert [(reload(row).text_body, reload(row).html_body) for row in created] == [
+        (body, f"<p>{body}</p>") for body in long
+    ]
+
+
 def test_an_array_of_bulk_values_has_one_element_per_row():
     """Quoted and escaped in one pass: a NUL in a value must not split it in two."""
     values = ['a "b"', "c\\d", "", "NULL", "x\x00y", 7]

@@ -392,7 +392,7 @@ def _insert_new_postgresql(wanted: dict[tuple, NewEmail]) -> list[NewEmail]:
         f" RETURNING {quote(meta.pk.column)}, kind, object_ref, recipient, key"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *(_array_literal(values) for values, _cast in arrays)])
+        cursor.execute(sql, [*params, *(_array_parameter(values) for values, _cast in arrays)])
         written = cursor.fetchall()
     created = []
     for pk, *identity in written:
@@ -400,6 +400,20 @@ def _insert_new_postgresql(wanted: dict[tuple, NewEmail]) -> list[NewEmail]:
         row.pk, row.created_at = pk, now
         created.append(row)
     return created
+
+
+def _array_parameter(values: list) -> str | list:
+    """One column's values as one parameter: an array literal, or for long
+    texts (a digest's HTML) the list, which psycopg2 sends as a constant per
+    value. PostgreSQL parses the array text form a character at a time: for
+    500 digests' bodies that took twice as long as their constants."""
+    if set(map(type, values)) == {str} and sum(map(len, values)) >= LONG_TEXT * len(values):
+        return values
+    return _array_literal(values)
+
+
+# Characters from which a column's values go as constants, not an array literal.
+LONG_TEXT = 1000
 
 
 def _array_literal(values: list) -> str:
