@@ -10,13 +10,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 RATE, PERCENTAGE, COUNT, MILESTONE = "rate", "percentage", "count", "milestone"
 
 
-# Slots: a digest run over 10,000 organizations holds hundreds of thousands.
-@dataclass(frozen=True, slots=True)
-class Observation:
+class Observation(NamedTuple):
+    """One organization's reading of a measure for a period.
+
+    A named tuple: a digest run makes one for each of 350,000 readings, and a
+    frozen dataclass took two and a half times as long to make (it sets each
+    field through object.__setattr__); it stays immutable and small.
+    """
+
     organization_id: int
     period: datetime.date
     numerator: Decimal | None
@@ -63,12 +69,13 @@ def pool(
     by_period: dict[datetime.date, list[Observation]] = defaultdict(list)
     for obs in observations:
         by_period[obs.period].append(obs)
+    due_by_period = _due_by_period(periods, expected)
     points = []
     for period in periods:
-        reported = [o for o in by_period.get(period, []) if is_reported(kind, o)]
+        reported = reported_of(kind, by_period.get(period, ()))
         reporting = tuple(sorted(o.organization_id for o in reported))
-        due = {org for org, since in expected.items() if since <= period}
-        missing = tuple(sorted(due - set(reporting)))
+        due = due_by_period[period]
+        missing = tuple(sorted(due.difference(reporting)))
         numerator = sum((o.numerator or 0 for o in reported), Decimal(0))
         denominator = sum((o.denominator or 0 for o in reported), Decimal(0))
         value = None
@@ -93,6 +100,31 @@ def is_reported(kind: str, obs: Observation) -> bool:
     if kind == COUNT:
         return obs.numerator is not None
     return obs.numerator is not None and bool(obs.denominator)
+
+
+def reported_of(kind: str, observations: Iterable[Observation]) -> list[Observation]:
+    """The observations that count (`is_reported`), tested in one comprehension:
+    a digest run pools a million observations, and a call each was a third of it."""
+    if kind == MILESTONE:
+        return [o for o in observations if o.achieved is not None]
+    if kind == COUNT:
+        return [o for o in observations if o.numerator is not None]
+    return [o for o in observations if o.numerator is not None and o.denominator]
+
+
+def _due_by_period(
+    periods: Sequence[datetime.date], expected: dict[int, datetime.date]
+) -> dict[datetime.date, frozenset[int]]:
+    """The organizations expected to have reported by each period: the set
+    grows as the periods pass, so it is built once, not once per period."""
+    joined = sorted(expected.items(), key=lambda item: item[1])
+    due, taken, by_period = set(), 0, {}
+    for period in sorted(set(periods)):
+        while taken < len(joined) and joined[taken][1] <= period:
+            due.add(joined[taken][0])
+            taken += 1
+        by_period[period] = frozenset(due)
+    return by_period
 
 
 @dataclass(frozen=True)
