@@ -733,3 +733,45 @@ def test_a_stand_in_a_template_changed_means_a_full_render(tenant_a, monkeypatch
     assert row.shared_body_id is None
     assert "Dear Carol Jones," in row.text_body
     assert "\ue000" not in row.text_body
+    # Rendered in full, the frame's footer carries the row's own link.
+    [link] = re.findall(r"\S+/unsubscribe/[^/\s]+/", row.text_body)
+    assert f'href="{link}"' in row.html_body and "\ue000" not in row.html_body
+
+
+def test_the_frame_carries_the_events_title_preheader_and_links(tenant_a):
+    from django.utils.html import escape
+
+    title = 'Q&A: "Safety" <first> & last'
+    meeting = meeting_at(
+        tenant_a,
+        NOW + 20 * HOUR,
+        title=title,
+        format=Meeting.Format.IN_PERSON,
+        venue="Room 1",
+        address="",
+    )
+    register(tenant_a, meeting, tenant_a.membership)
+    dispatch(tenant_a, NOW)
+    (row,) = rows(kind="meeting_reminder")
+    html = content_of(row).html
+    assert html.count("<title>") == 1
+    assert f"<title>Reminder: {escape(title)}</title>" in html
+    preheader = re.search(r'mso-hide:all;">(.*?)</div>', html).group(1)
+    assert preheader.endswith(" · Room 1") and len(preheader) > len(" · Room 1")
+    assert "<h1 style=" in html and f">{escape(title)}</h1>" in html
+    assert "Choose which emails you get" in html and "Unsubscribe from these reminders" in html
+    assert row.subject.startswith(f"Reminder: {title}, ")
+
+
+def test_a_registration_of_another_alliances_member_is_reported_not_written_to(
+    tenant_a, tenant_b, caplog
+):
+    meeting = meeting_at(tenant_a, NOW + 20 * HOUR)
+    register(tenant_a, meeting, tenant_a.membership)
+    register(tenant_a, meeting, tenant_b.membership)  # as no form or service would
+    with caplog.at_level(logging.WARNING, logger="alliance.notifications.reminders"):
+        dispatch(tenant_a, NOW)
+    assert [recipient for recipient, _ in sent_to("meeting_reminder", meeting)] == [
+        tenant_a.member.email
+    ]
+    assert f"membership {tenant_b.membership.pk} is not in its meeting's alliance" in caplog.text
