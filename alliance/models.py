@@ -337,7 +337,7 @@ class OutgoingEmail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     #: Bulk mail of one shape (a meeting's reminder to members of one zone and
     #: role) shares its parts: then `text_body` and `html_body` are empty and
-    #: the message is the shared parts with `fills` put in (outbox.content_of).
+    #: the message is the shared parts with `fills` put in (content.content_of).
     shared_body = models.ForeignKey(
         "SharedEmailBody", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -366,7 +366,7 @@ class SharedEmailBody(models.Model):
 
     A reminder sweep queues thousands of messages about a few events: stored
     per row they were 8 KB each, and writing them was most of the sweep. Each
-    part holds stand-ins (outbox.STAND_IN) for what differs per recipient.
+    part holds stand-ins (content.stand_in) for what differs per recipient.
     """
 
     alliance = models.ForeignKey(Alliance, on_delete=models.PROTECT, related_name="+")

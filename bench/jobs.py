@@ -43,7 +43,11 @@ from alliance.notifications.delivery import _message_for as delivery_message  # 
 from alliance.notifications.digests import KIND as DIGEST_KIND  # noqa: E402
 from alliance.notifications.digests import send_alliance_digests  # noqa: E402
 from alliance.notifications.reminders import BATCH_SIZE as REMINDER_BATCH_SIZE  # noqa: E402
-from alliance.notifications.reminders import reminders_dispatch  # noqa: E402
+from alliance.notifications.reminders import (  # noqa: E402
+    TEMPLATE_NUDGE,
+    TEMPLATE_REMINDER,
+    reminders_dispatch,
+)
 from members.models import Membership, Organization, Role  # noqa: E402
 from sessions.models import Meeting, Registration  # noqa: E402
 from workgroups.models import Measure, Participation  # noqa: E402
@@ -311,9 +315,9 @@ def warm_up() -> None:
     """
     reverse("alliance_home", args=["warm-up"])
     get_template("notifications/email/frame.html")
-    for name in ("reminder", "rsvp_nudge"):
+    for name in (TEMPLATE_REMINDER, TEMPLATE_NUDGE):
         for part in (".jinja.html", ".jinja.txt", "_subject.jinja.txt"):
-            jinja.environment().get_template(f"notifications/email/{name}{part}")
+            jinja.environment().get_template(f"{name}{part}")
 
 
 def reminders(registrations: int, *, prepare: bool = False) -> dict:

@@ -6,8 +6,11 @@ link go, and stored once (SharedEmailBody); each row keeps only its fills.
 Delivery, the admin and the tests read a row through `content_of`.
 """
 
+import re
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.template.loader import render_to_string
 from django.utils.html import escape
 
 from alliance.models import OutgoingEmail
@@ -38,6 +41,36 @@ def fill_in(text: str, fills: dict[str, str], *, html: bool) -> str:
     for name, value in fills.items():
         text = text.replace(stand_in(name), escape(value) if html else value)
     return text
+
+
+# The parts bulk mail puts into the frame, and its unsubscribe link.
+FRAME_PARTS = ("title", "preheader", "content", "unsubscribe")
+_FRAME_MARK = re.compile(f"\ue000({'|'.join(FRAME_PARTS)})\ue000")
+
+
+def render_frame(context: dict) -> str:
+    """notifications/email/frame.html (email/base.html) with the stand-in of
+    each of FRAME_PARTS where that part goes: rendered once per run of bulk
+    mail, and its parts put in per message (`fill_frame`)."""
+    return render_to_string(
+        "notifications/email/frame.html",
+        {
+            "SITE_BASE_URL": settings.SITE_BASE_URL,
+            "PORTAL_NAME": settings.PORTAL_NAME,
+            "title": stand_in("title"),
+            "preheader": stand_in("preheader"),
+            "content": stand_in("content"),
+            "unsubscribe_url": stand_in("unsubscribe"),
+            **context,
+        },
+    )
+
+
+def fill_frame(frame: str, parts: dict[str, str]) -> str:
+    """`frame` with the given parts (HTML, escaped already) put in, in one pass
+    over the frame alone: nothing a member wrote is searched for stand-ins. A
+    part not given keeps its stand-in (the unsubscribe link of a shared body)."""
+    return _FRAME_MARK.sub(lambda mark: parts.get(mark[1], mark[0]), frame)
 
 
 @dataclass(frozen=True)

@@ -171,10 +171,10 @@ def _message_for(row: OutgoingEmail) -> OutboxEmail:
         if attachment in inline:
             continue
         if "content_base64" in attachment:
-            content = base64.b64decode(attachment["content_base64"])
+            data = base64.b64decode(attachment["content_base64"])
         else:
-            content = attachment["content"]
-        message.attach(attachment["filename"], content, attachment.get("mimetype"))
+            data = attachment["content"]
+        message.attach(attachment["filename"], data, attachment.get("mimetype"))
     return message
 
 

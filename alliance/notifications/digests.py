@@ -81,6 +81,7 @@ from django.utils.safestring import mark_safe
 from alliance.models import Alliance, OutgoingEmail, Publication
 from alliance.notifications import jinja, outbox
 from alliance.notifications.branding import LOGO_CID, logo_attachment
+from alliance.notifications.content import fill_frame, render_frame
 from alliance.notifications.unsubscribe import BulkHeaders
 from members.models import DigestPreference, Membership, Role
 from roundtables.models import Roundtable, RoundtableRegistration
@@ -1142,12 +1143,13 @@ def render_digest(*, feed: Feed, digest: Digest) -> dict:
     # Sections left out leave blank lines behind in the text template.
     text = jinja.render(f"{TEMPLATE}.jinja.txt", context)
     text = _BLANK_LINES.sub("\n\n", text).strip() + "\n"
-    html = (
-        _frame(feed, digest.period)
-        .replace(_PREHEADER_MARK, escape(digest.summary))
-        .replace(_UNSUBSCRIBE_MARK, escape(unsubscribe))
-        # Last: nothing a member wrote is searched for stand-ins.
-        .replace(_BODY_MARK, jinja.render(f"{TEMPLATE}.jinja.html", context))
+    html = fill_frame(
+        _frame(feed, digest.period),
+        {
+            "preheader": escape(digest.summary),
+            "content": jinja.render(f"{TEMPLATE}.jinja.html", context),
+            "unsubscribe": escape(unsubscribe),
+        },
     )
     return {
         "kind": KIND,
@@ -1165,32 +1167,19 @@ def render_digest(*, feed: Feed, digest: Digest) -> dict:
     }
 
 
-# Stand-ins in the frame for what differs per member. Private-use characters:
-# nothing else in a message contains them, and HTML escaping leaves them alone.
-_PREHEADER_MARK = "\ue000preheader\ue000"
-_BODY_MARK = "\ue000body\ue000"
-_UNSUBSCRIBE_MARK = "\ue000unsubscribe\ue000"
-
-
 def _frame(feed: Feed, period: DigestPeriod) -> str:
-    """digest.html (email/base.html around the body), once per run and period."""
+    """email/base.html around the body (content.render_frame), once per run and period."""
     return _cached(
         feed,
         ("frame", period.key),
-        lambda: render_to_string(
-            f"{TEMPLATE}.html",
+        lambda: render_frame(
             {
                 "alliance": feed.alliance,
-                "period": period,
-                "preheader": _PREHEADER_MARK,
-                "content": _BODY_MARK,
+                "title": f"{feed.alliance.short_name} progress digest, {period.label}",
                 "logo_cid": LOGO_CID if feed.logo else None,
-                "unsubscribe_url": _UNSUBSCRIBE_MARK,
                 "preferences_url": feed.urls["preferences"],
                 "unsubscribe_label": "progress digests",
-                "SITE_BASE_URL": settings.SITE_BASE_URL,
-                "PORTAL_NAME": settings.PORTAL_NAME,
-            },
+            }
         ),
     )
 

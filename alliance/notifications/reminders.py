@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import re
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -39,7 +38,6 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, Prefetch, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -49,7 +47,13 @@ from alliance.events import ScheduledEvent
 from alliance.models import Alliance, OutgoingEmail, SharedEmailBody
 from alliance.notifications import jinja
 from alliance.notifications.branding import LOGO_CID, logo_attachment
-from alliance.notifications.content import fill_in, is_shareable, stand_in
+from alliance.notifications.content import (
+    fill_frame,
+    fill_in,
+    is_shareable,
+    render_frame,
+    stand_in,
+)
 from alliance.notifications.outbox import (
     NewEmail,
     enqueue_many,
@@ -668,24 +672,16 @@ def meeting_reminders_send_now(
 # Rendering
 # ------------------------------------------------------------------------------
 
-# Where a message's own parts go in the frame, and its unsubscribe link.
-_FRAME_MARK = re.compile("\ue000(title|preheader|content|unsubscribe)\ue000")
-
 
 def reminder_frame(*, alliance: Alliance, logo: dict | None) -> str:
     """email/base.html for a run's reminders and nudges, with stand-ins for their parts."""
-    return render_to_string(
-        "notifications/email/frame.html",
+    return render_frame(
         {
             "alliance": alliance,
             "logo_cid": LOGO_CID if logo else None,
             "preferences_url": preferences_url(alliance),
-            "unsubscribe_url": stand_in("unsubscribe"),
             "unsubscribe_label": "these reminders",
-            "SITE_BASE_URL": settings.SITE_BASE_URL,
-            "PORTAL_NAME": settings.PORTAL_NAME,
-            **{part: stand_in(part) for part in ("title", "preheader", "content")},
-        },
+        }
     )
 
 
@@ -697,8 +693,7 @@ def render_reminder(
     Jinja2 (jinja.py): a sweep renders hundreds of shapes, and Django's
     templates took three quarters of the time. The frame's unsubscribe
     stand-in stays for a shared body (each row fills it in) or becomes
-    `unsubscribe`. One pass over the frame alone: nothing a member wrote is
-    searched for stand-ins.
+    `unsubscribe`.
     """
     context = {
         "SITE_BASE_URL": settings.SITE_BASE_URL,
@@ -711,7 +706,7 @@ def render_reminder(
     return (
         single_line(jinja.render(f"{template}_subject.jinja.txt", context)),
         jinja.render(f"{template}.jinja.txt", context),
-        _FRAME_MARK.sub(lambda mark: parts.get(mark[1], mark[0]), frame),
+        fill_frame(frame, parts),
     )
 
 
