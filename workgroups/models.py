@@ -192,7 +192,10 @@ class Reading(models.Model):
     alliance = models.ForeignKey(
         "alliance.Alliance", on_delete=models.PROTECT, related_name="readings"
     )
-    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="readings")
+    # No index of its own: the unique constraint and the feed's index lead with it.
+    measure = models.ForeignKey(
+        Measure, on_delete=models.PROTECT, related_name="readings", db_index=False
+    )
     organization = models.ForeignKey(
         "members.Organization", on_delete=models.PROTECT, related_name="readings"
     )
@@ -221,7 +224,28 @@ class Reading(models.Model):
                 name="reading_denominator_positive",
             ),
         ]
-        indexes = [models.Index(fields=["alliance", "measure", "period_start"])]
+        indexes = [
+            models.Index(fields=["alliance", "measure", "period_start"]),
+            # The digest feed's stream, in its order, read from the index alone
+            # (an index-only scan, no sort): at 350,000 readings, reading the
+            # table and sorting took three times as long. Every column it reads
+            # is a key column, not INCLUDEd: SQLite has no INCLUDE.
+            models.Index(
+                fields=[
+                    "measure",
+                    "entered_at",
+                    "id",
+                    "alliance",
+                    "organization",
+                    "period_start",
+                    "numerator",
+                    "denominator",
+                    "achieved",
+                    "updated_at",
+                ],
+                name="reading_feed",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.measure} — {self.organization} — {self.period_start:%b %Y}"
