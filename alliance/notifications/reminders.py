@@ -31,8 +31,7 @@ import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache, cached_property, partial, reduce
-from operator import or_
+from functools import cache, cached_property, partial
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -718,12 +717,19 @@ def _queue(*, alliance: Alliance, messages: list[_Message], logo: dict | None = 
     """Write the messages not queued before as outbox rows, in bulk; deliver after commit."""
     if not messages:
         return Counter()
-    topics = {(kind, ref, key) for kind, ref, _recipient, key in (m.identity for m in messages)}
-    topic_filter = reduce(or_, (Q(kind=kind, object_ref=ref, key=key) for kind, ref, key in topics))
+    kinds, refs, _recipients, keys = (
+        set(column) for column in zip(*(m.identity for m in messages), strict=True)
+    )
+    # Every row of these kinds, events and keys: a superset of the messages'
+    # identities, read from the unique index alone (kind and object lead it).
+    # An OR of each event's (kind, object, key) was planned on the alliance's
+    # index instead, and read every outbox row the alliance ever had.
     existing = set(
-        OutgoingEmail.objects.filter(topic_filter, alliance=alliance).values_list(
-            "kind", "object_ref", "recipient", "key"
+        OutgoingEmail.objects.filter(
+            alliance=alliance, kind__in=kinds, object_ref__in=refs, key__in=keys
         )
+        .order_by()
+        .values_list("kind", "object_ref", "recipient", "key")
     )
     fresh, wanted = [], set()
     for message in messages:
