@@ -418,6 +418,35 @@ def test_bulk_rows_keep_long_bodies_exactly(alliance):
     ]
 
 
+def test_bulk_rows_that_repeat_values_keep_each_row_its_own(alliance):
+    """Values most rows repeat (a member's headers, an event's subject) go once
+    each with every row's position among them (on PostgreSQL): nothing mixed up."""
+    awkward = ['quote " and \\ backslash', "NULL", "{braces}, commas", "élan ✓", ""]
+    count = len(awkward) * outbox.REPEATS * 2
+    with scope(alliance=alliance):
+        created = outbox.enqueue_many(
+            alliance=alliance,
+            rows=[
+                bulk_row(
+                    alliance,
+                    "repeat-test",
+                    n,
+                    key=f"k{n % 3}",
+                    subject=f"S {awkward[n % len(awkward)]}",
+                    headers={"X-Test": awkward[n % len(awkward)]},
+                )
+                for n in range(count)
+            ],
+        )
+    assert len(created) == count
+    for n, row in enumerate(created):
+        stored = reload(row)
+        value = awkward[n % len(awkward)]
+        assert (stored.recipient, stored.key) == (row.recipient, f"k{n % 3}")
+        assert stored.subject == outbox.single_line(f"S {value}")
+        assert stored.headers == {"X-Test": value}
+
+
 def test_an_array_of_bulk_values_has_one_element_per_row():
     """Quoted and escaped in one pass: a NUL in a value must not split it in two."""
     values = ['a "b"', "c\\d", "", "NULL", "x\x00y", 7]

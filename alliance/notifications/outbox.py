@@ -376,10 +376,22 @@ def _insert_new_postgresql(wanted: dict[tuple, NewEmail]) -> list[NewEmail]:
         if field.column != "recipient" and values.count(values[0]) == len(values):
             selected.append(f"%s::{cast}")
             params.append(_column_values(field, values[:1])[0])
-        else:
+            continue
+        values = _column_values(field, values)
+        columns.append(field.column)
+        distinct = dict.fromkeys(values)
+        if len(distinct) * REPEATS > len(values):
             selected.append(f"u.{quote(field.column)}")
-            columns.append(field.column)
-            arrays.append((_column_values(field, values), cast))
+            arrays.append((values, cast))
+            continue
+        # Each value once, and each row its position: a reminder sweep's rows
+        # repeat their members' headers and fills (500 characters) and their
+        # events' subjects, which PostgreSQL would otherwise parse every time.
+        for position, value in enumerate(distinct, start=1):
+            distinct[value] = position
+        selected.append(f"(%s::{cast}[])[u.{quote(field.column)}]")
+        params.append(_array_literal(list(distinct)))
+        arrays.append(([distinct[value] for value in values], "integer"))
     # Only the model's own table, columns and types go into the text; every
     # value is a parameter.
     sql = (
@@ -414,6 +426,9 @@ def _array_parameter(values: list) -> str | list:
 
 # Characters from which a column's values go as constants, not an array literal.
 LONG_TEXT = 1000
+# A column whose rows repeat each value this many times or more, on average,
+# sends each value once (see _insert_new_postgresql).
+REPEATS = 4
 
 
 def _array_literal(values: list) -> str:
