@@ -82,11 +82,16 @@ def _local(moment: datetime.datetime, zone: str) -> datetime.datetime:
 
 
 def meeting_page_url(meeting: Meeting) -> str:
-    path = reverse(
-        "meetings:detail",
-        kwargs={"alliance_slug": meeting.alliance.slug, "meeting_id": meeting.pk},
-    )
-    return settings.SITE_BASE_URL + path
+    # Reversed once per meeting object (0.15 ms each): a reminder batch asks
+    # for it in each of a meeting's shapes and twice in its calendar.
+    url = meeting.__dict__.get("_page_url")
+    if url is None:
+        path = reverse(
+            "meetings:detail",
+            kwargs={"alliance_slug": meeting.alliance.slug, "meeting_id": meeting.pk},
+        )
+        url = meeting.__dict__["_page_url"] = settings.SITE_BASE_URL + path
+    return url
 
 
 def event_location(meeting: Meeting) -> str:

@@ -329,6 +329,87 @@ def test_two_dispatchers_racing_queue_one_row_per_recipient_and_offset(tenant_a)
     assert bodies == {r.shared_body_id for r in rows(alliance=tenant_a.alliance)} - {None}
 
 
+def needs_connections_of_its_own():
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI"):
+            pytest.fail("CI must run this test on PostgreSQL (DATABASE_URL).")
+        pytest.skip("the second connection's writes need PostgreSQL; CI runs it there")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_writes_its_rows_in_parts_on_a_second_connection(tenant_a, monkeypatch):
+    """A worker's run (no caller's transaction): each part's rows are written
+    by the writer thread, in a transaction of its own, while the next renders."""
+    needs_connections_of_its_own()
+    monkeypatch.setattr(reminders, "PART_ROWS", 2)
+    people = [member(tenant_a) for _ in range(7)]
+    meetings = [meeting_at(tenant_a, NOW + hours * HOUR) for hours in (20, 21)]
+    for meeting in meetings:
+        for membership in people:
+            register(tenant_a, meeting, membership)
+    writers, write = [], reminders._Part.write
+
+    def noted(part):
+        writers.append((threading.current_thread().name, connection.in_atomic_block))
+        return write(part)
+
+    monkeypatch.setattr(reminders._Part, "write", noted)
+    queued_count = dispatch(tenant_a, NOW)
+    assert len(writers) > 2  # in parts
+    assert {name.split("_")[0] for name, _ in writers} == {"reminder-writes"}
+    assert all(in_transaction for _, in_transaction in writers)
+    queued = rows(kind="meeting_reminder")
+    assert sorted(r.recipient for r in queued) == sorted(
+        m.user.email for m in people for _ in meetings
+    )
+    assert queued_count == len(queued) + len(rows(kind="rsvp_nudge"))
+    # Each part stored the bodies it was first to use; none is left unused.
+    with scope(alliance=tenant_a.alliance):
+        bodies = set(SharedEmailBody.objects.values_list("pk", flat=True))
+    assert bodies == {r.shared_body_id for r in rows(alliance=tenant_a.alliance)} - {None}
+    assert {r.shared_body_id for r in queued} != {None}
+    assert dispatch(tenant_a, NOW) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_write_fails_the_run_and_the_next_run_queues_its_messages(tenant_a, monkeypatch):
+    needs_connections_of_its_own()
+    meeting = meeting_at(tenant_a, NOW + 20 * HOUR)
+    register(tenant_a, meeting, tenant_a.membership)
+
+    def refused(*, alliance, rows):
+        raise RuntimeError("database refused the write")
+
+    monkeypatch.setattr(reminders, "enqueue_many", refused)
+    with pytest.raises(RuntimeError, match="refused the write"):
+        dispatch(tenant_a, NOW)
+    assert rows(kind="meeting_reminder") == []
+    monkeypatch.undo()
+    dispatch(tenant_a, NOW + datetime.timedelta(minutes=5))
+    assert sent_to("meeting_reminder", meeting) == [
+        (tenant_a.membership.user.email, key(24, meeting))
+    ]
+
+
+def test_a_run_inside_a_callers_transaction_writes_in_it(tenant_a, monkeypatch):
+    meeting = meeting_at(tenant_a, NOW + 20 * HOUR)
+    register(tenant_a, meeting, tenant_a.membership)
+    threads, write = [], reminders._Part.write
+
+    def noted(part):
+        threads.append(threading.current_thread())
+        return write(part)
+
+    monkeypatch.setattr(reminders._Part, "write", noted)
+    with transaction.atomic():
+        dispatch(tenant_a, NOW)
+        # Written in this transaction: there before it commits.
+        assert sent_to("meeting_reminder", meeting) == [
+            (tenant_a.membership.user.email, key(24, meeting))
+        ]
+    assert threads and set(threads) == {threading.main_thread()}
+
+
 def test_the_bodies_of_messages_a_racing_run_queued_first_are_deleted(tenant_a, monkeypatch):
     meeting = meeting_at(tenant_a, NOW + 20 * HOUR)
     register(tenant_a, meeting, tenant_a.membership)
