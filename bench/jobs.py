@@ -14,6 +14,7 @@ import json
 import random
 import resource
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,7 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core.mail import get_connection  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.backends.signals import connection_created  # noqa: E402
 from django.template.loader import get_template  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -61,10 +63,12 @@ class QueryCounter:
 
     def __init__(self):
         self.count = 0
+        self._lock = threading.Lock()
 
     def __call__(self, execute, sql, params, many, context):
         if not sql.lstrip().upper().startswith(TRANSACTION_CONTROL):
-            self.count += 1
+            with self._lock:
+                self.count += 1
         return execute(sql, params, many, context)
 
     def __len__(self):
@@ -73,9 +77,19 @@ class QueryCounter:
 
 @contextmanager
 def counting_queries():
+    """Counts this thread's statements and those of connections opened meanwhile
+    (a reminder sweep writes on a second connection, in a thread of its own)."""
     counter = QueryCounter()
-    with connection.execute_wrapper(counter):
-        yield counter
+
+    def count_on(sender, connection, **kwargs):
+        connection.execute_wrappers.append(counter)
+
+    connection_created.connect(count_on)
+    try:
+        with connection.execute_wrapper(counter):
+            yield counter
+    finally:
+        connection_created.disconnect(count_on)
 
 
 def current_rss_mb() -> float:

@@ -6,7 +6,7 @@ import re
 from django.core.mail import EmailMultiAlternatives
 
 from bench.null_backend import EmailBackend
-from bench.run import job_gates, page_table, with_ratios
+from bench.run import job_gates, median_run, page_table, with_ratios
 
 
 def result(name, kind, rps, p95, queries):
@@ -85,11 +85,31 @@ def test_job_gates_judge_the_largest_digest_run_and_both_sweeps():
     report = {
         "digests": [
             {"ceos": 1000, "per_second_per_core": 900},
-            {"ceos": 10000, "per_second_per_core": 499},
+            {"ceos": 10000, "per_second_per_core": 499, "runs": [520, 499, 480]},
         ],
         "digest_queries_per_batch": 6.0,
         "digest_memory_growth_mb": 26.0,
-        "reminders": {"registrations": 10000, "seconds": 1.9, "repeat_seconds": 2.1},
+        "reminders": {
+            "registrations": 10000,
+            "seconds": 1.9,
+            "repeat_seconds": 2.1,
+            "runs": [2.4, 1.9, 1.8],
+        },
     }
-    verdicts = [passes for _, _, passes in job_gates(report)]
-    assert verdicts == [False, True, False, True, False]
+    gates = job_gates(report)
+    assert [passes for _, _, passes in gates] == [False, True, False, True, False]
+    assert gates[0][1] == "499 (median of 3 runs, 480–520)"
+    assert gates[3][1] == "1.90 s (median of 3 runs, 1.80–2.40)"
+
+
+def test_a_gated_job_is_judged_on_its_median_run_and_its_worst_memory():
+    runs = [
+        {"seconds": 2.4, "peak_rss_mb": 140.0},
+        {"seconds": 1.8, "peak_rss_mb": 150.0},
+        {"seconds": 1.9, "peak_rss_mb": 141.0},
+    ]
+    assert median_run(runs, "seconds") == {
+        "seconds": 1.9,
+        "peak_rss_mb": 150.0,
+        "runs": [2.4, 1.8, 1.9],
+    }
