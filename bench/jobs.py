@@ -45,11 +45,7 @@ from alliance.notifications.delivery import _message_for as delivery_message  # 
 from alliance.notifications.digests import KIND as DIGEST_KIND  # noqa: E402
 from alliance.notifications.digests import send_alliance_digests  # noqa: E402
 from alliance.notifications.reminders import BATCH_SIZE as REMINDER_BATCH_SIZE  # noqa: E402
-from alliance.notifications.reminders import (  # noqa: E402
-    TEMPLATE_NUDGE,
-    TEMPLATE_REMINDER,
-    reminders_dispatch,
-)
+from alliance.notifications.reminders import reminders_dispatch  # noqa: E402
 from members.models import Membership, Organization, Role  # noqa: E402
 from sessions.models import Meeting, Registration  # noqa: E402
 from workgroups.models import Measure, Participation  # noqa: E402
@@ -278,6 +274,7 @@ def digests(ceos: int, *, prepare: bool = False) -> dict:
     )
     if prepare:
         return {"ceos": ceos, "alliance": alliance.slug}
+    warm_up()
     backend = get_connection()
     with scope(alliance=alliance):
         OutgoingEmail.objects.filter(alliance=alliance).delete()
@@ -290,7 +287,7 @@ def digests(ceos: int, *, prepare: bool = False) -> dict:
         rss_after_queue = current_rss_mb()
         built = 0
         rows = OutgoingEmail.objects.filter(alliance=alliance, kind=DIGEST_KIND)
-        # By chunks of 500 ids (the delivery tasks take 50): never every
+        # By chunks of 500 ids (a delivery task takes 200): never every
         # 13 KB row at once.
         ids = list(rows.order_by("pk").values_list("pk", flat=True))
         for start in range(0, len(ids), 500):
@@ -321,17 +318,22 @@ def digests(ceos: int, *, prepare: bool = False) -> dict:
 
 def warm_up() -> None:
     """Load what a worker keeps from its first run on: the URL configuration and
-    the reminder templates.
+    the email templates.
 
     A job runs in a fresh process, where loading them took half a second of a
-    10,000-registration sweep; a Celery worker runs the sweep every five
-    minutes and loads them once. The figures are of a worker's later runs.
+    10,000-registration sweep (the first reverse() imports every app's URLs
+    and views) and as long of a digest run; a Celery worker runs both jobs
+    again and again and loads them once. The figures are of a worker's later runs.
     """
     reverse("alliance_home", args=["warm-up"])
-    get_template("notifications/email/frame.html")
-    for name in (TEMPLATE_REMINDER, TEMPLATE_NUDGE):
-        for part in (".jinja.html", ".jinja.txt", "_subject.jinja.txt"):
-            jinja.environment().get_template(f"{name}{part}")
+    emails = jinja.environment().list_templates(
+        filter_func=lambda name: name.startswith("notifications/email/")
+    )
+    for name in emails:
+        if ".jinja." in name:
+            jinja.environment().get_template(name)
+        else:
+            get_template(name)
 
 
 def reminders(registrations: int, *, prepare: bool = False) -> dict:
