@@ -412,6 +412,27 @@ def test_a_feed_reads_no_reading_again_for_the_moments_it_was_given(world):
     assert not [q for q in queries if "workgroups_reading" in q["sql"]]
 
 
+def test_a_measures_signals_at_a_moment_are_worked_out_once_per_feed(world, monkeypatch):
+    # A batch's members mostly share their "since": one look per moment, not per member.
+    now = utc(2021, 6, 1, 11, 30)
+    period = digests.digest_period(alliance=world.alliance, cadence="monthly", now=now)
+    feed = digests.load_feed(
+        alliance=world.alliance, now=now, since_floor=period.previous_starts_at
+    )
+    worked_out, signals_then = [], digests._signals_then
+    monkeypatch.setattr(
+        digests,
+        "_signals_then",
+        lambda feed, data, moment: worked_out.append(moment) or signals_then(feed, data, moment),
+    )
+    data = feed.measures[world.measure.pk]
+    first = digests._signals_at(feed, data, NOW)
+    assert digests._signals_at(feed, data, NOW) == first
+    assert worked_out == [NOW]
+    digests._signals_at(feed, data, LAST_DIGEST)
+    assert worked_out == [NOW, LAST_DIGEST]
+
+
 def test_streamed_rows_are_the_rows_django_gives(world):
     # On PostgreSQL the feed reads psycopg2's rows as they come (stream_rows):
     # each column must already be what Django's converters would make of it.

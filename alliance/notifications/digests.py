@@ -333,6 +333,7 @@ class MeasureData:
     # The run chart's signals as it stood at a moment, by (readings entered, last
     # closed period) then: see `_signals_at`.
     signals_then: dict[tuple, frozenset] = field(default_factory=dict)
+    signals_by_moment: dict[datetime.datetime, frozenset] = field(default_factory=dict)
 
 
 @dataclass
@@ -1005,6 +1006,15 @@ def _signals_at(feed: Feed, data: MeasureData, moment) -> frozenset:
     """The measure's signals as they stood at `moment`: the readings entered by then,
     the periods closed by then. Worked out by `load_feed` for the run's moments;
     another moment (a feed loaded without them) reads the readings again."""
+    # Asked for each member, and a batch's members mostly share one moment
+    # (their last digests were written together): looked up once per moment.
+    signals = data.signals_by_moment.get(moment)
+    if signals is None:
+        signals = data.signals_by_moment[moment] = _signals_then(feed, data, moment)
+    return signals
+
+
+def _signals_then(feed: Feed, data: MeasureData, moment) -> frozenset:
     entered = _entered_by(data, moment)
     closed, day = _closed_at(data, feed.alliance, moment)
     if entered is None or (entered, closed) not in data.signals_then:
