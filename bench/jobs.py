@@ -31,7 +31,6 @@ from django.core.mail import get_connection  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.backends.signals import connection_created  # noqa: E402
-from django.template.loader import get_template  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
@@ -39,8 +38,8 @@ from django.utils import timezone  # noqa: E402
 from django_scopes import scope  # noqa: E402
 
 from alliance import loaddata  # noqa: E402
+from alliance.celery_app import prepare_worker_process  # noqa: E402
 from alliance.models import Alliance, OutgoingEmail, ProgramYear, SharedEmailBody  # noqa: E402
-from alliance.notifications import jinja  # noqa: E402
 from alliance.notifications.delivery import _message_for as delivery_message  # noqa: E402
 from alliance.notifications.digests import KIND as DIGEST_KIND  # noqa: E402
 from alliance.notifications.digests import send_alliance_digests  # noqa: E402
@@ -274,7 +273,9 @@ def digests(ceos: int, *, prepare: bool = False) -> dict:
     )
     if prepare:
         return {"ceos": ceos, "alliance": alliance.slug}
-    warm_up()
+    # As a worker's process is before its first task (loading the URL
+    # configuration and the templates took half a second in a fresh process).
+    prepare_worker_process()
     backend = get_connection()
     with scope(alliance=alliance):
         OutgoingEmail.objects.filter(alliance=alliance).delete()
@@ -316,26 +317,6 @@ def digests(ceos: int, *, prepare: bool = False) -> dict:
     }
 
 
-def warm_up() -> None:
-    """Load what a worker keeps from its first run on: the URL configuration and
-    the email templates.
-
-    A job runs in a fresh process, where loading them took half a second of a
-    10,000-registration sweep (the first reverse() imports every app's URLs
-    and views) and as long of a digest run; a Celery worker runs both jobs
-    again and again and loads them once. The figures are of a worker's later runs.
-    """
-    reverse("alliance_home", args=["warm-up"])
-    emails = jinja.environment().list_templates(
-        filter_func=lambda name: name.startswith("notifications/email/")
-    )
-    for name in emails:
-        if ".jinja." in name:
-            jinja.environment().get_template(name)
-        else:
-            get_template(name)
-
-
 def reminders(registrations: int, *, prepare: bool = False) -> dict:
     """One reminder sweep over `registrations` registrations for meetings due a reminder.
 
@@ -357,7 +338,9 @@ def reminders(registrations: int, *, prepare: bool = False) -> dict:
     )
     if prepare:
         return {"registrations": registrations, "alliance": alliance.slug}
-    warm_up()
+    # As a worker's process is before its first task (loading the URL
+    # configuration and the templates took half a second in a fresh process).
+    prepare_worker_process()
     now = timezone.now()
     with scope(alliance=alliance):
         # Every meeting starts within the day: each registrant is due the 24-hour reminder.

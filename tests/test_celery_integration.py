@@ -178,3 +178,33 @@ def test_a_reminder_goes_from_beat_through_redis_and_a_worker_to_smtp(tmp_path, 
     with scopes_disabled():
         row = OutgoingEmail.objects.get(kind="meeting_reminder")
     assert row.status == OutgoingEmail.Status.SENT and row.attempts == 1
+
+
+def test_a_worker_process_loads_what_runs_use_then_freezes_it(monkeypatch):
+    """Before its first task: URLs and email templates loaded, then gc.freeze()."""
+    import gc
+
+    from celery.signals import worker_process_init
+
+    from alliance.celery_app import _prepare_worker_process
+    from alliance.notifications import jinja
+
+    loaded = []
+    monkeypatch.setattr(jinja, "load_email_templates", lambda: loaded.append("templates"))
+    monkeypatch.setattr(gc, "freeze", lambda: loaded.append("frozen"))
+    receivers = [receiver() for _key, receiver in worker_process_init.receivers]
+    assert _prepare_worker_process in receivers
+    worker_process_init.send(sender=None)
+    assert loaded == ["templates", "frozen"]
+
+
+def test_every_email_template_compiles():
+    from alliance.notifications import jinja
+
+    jinja.load_email_templates()
+    names = jinja.environment().list_templates(
+        filter_func=lambda name: name.startswith("notifications/email/")
+    )
+    assert {name.rsplit(".", 1)[-1] for name in names} == {"html", "txt"}
+    assert any(".jinja." in name for name in names)
+    assert any(".jinja." not in name for name in names)

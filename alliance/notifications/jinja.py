@@ -35,6 +35,19 @@ def environment() -> jinja2.Environment:
     )
 
 
+def load_email_templates() -> None:
+    """Compile every email template, Jinja2 and Django, once (a worker's start)."""
+    from django.template.loader import get_template
+
+    for name in environment().list_templates(
+        filter_func=lambda name: name.startswith("notifications/email/")
+    ):
+        if ".jinja." in name:
+            environment().get_template(name)
+        else:
+            get_template(name)
+
+
 def render(name: str, context: dict) -> str:
     return _as_django(name, environment().get_template(name).render(context))
 
