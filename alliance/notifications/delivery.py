@@ -179,7 +179,13 @@ def _message_for(row: OutgoingEmail) -> OutboxEmail:
 
 
 def _message_id(row: OutgoingEmail) -> str:
-    return f"<outbox.{row.pk}.{row.created_at:%Y%m%d%H%M%S}@{_domain_of(row.from_email)}>"
+    return f"<outbox.{row.pk}.{_stamp(row.created_at)}@{_domain_of(row.from_email)}>"
+
+
+@lru_cache(maxsize=64)
+def _stamp(moment: datetime) -> str:
+    # A bulk INSERT gives its rows one created_at: formatted once, not per message.
+    return f"{moment:%Y%m%d%H%M%S}"
 
 
 @lru_cache(maxsize=64)

@@ -26,6 +26,7 @@ import base64
 import binascii
 import re
 import secrets
+import time
 from email import message_from_bytes
 from email.mime.base import MIMEBase
 from email.mime.image import MIMEImage
@@ -101,7 +102,7 @@ class OutboxEmail(EmailMultiAlternatives):
             ("Reply-To", extra.get("Reply-To", ", ".join(str(v) for v in self.reply_to))),
         ]
         if "date" not in names:
-            headers.append(("Date", formatdate(localtime=settings.EMAIL_USE_LOCALTIME)))
+            headers.append(("Date", _date(int(time.time()), settings.EMAIL_USE_LOCALTIME)))
         if "message-id" not in names:
             headers.append(("Message-ID", make_msgid(domain=DNS_NAME)))
         headers += [
@@ -225,23 +226,30 @@ def _multipart(subtype: str, parts: list[bytes], linesep: str) -> bytes:
 def _text_part(subtype: str, text: str, encoding: str, linesep: str, extra: str = "") -> bytes:
     if "\r" in text:
         text = _LINE_BREAK.sub("\n", text)
-    limit = RFC5322_EMAIL_LINE_LENGTH_LIMIT
-    # Each line's length in bytes, found on the whole once the line ends are
-    # "\n": a regular expression, then a loop over the lines, was a tenth of
-    # a digest's cost on its 13 KB.
-    if max(map(len, text.encode(errors="surrogateescape").split(b"\n"))) > limit:
-        payload = binascii.b2a_qp(text.encode(encoding, "surrogateescape"), istext=True)
-        body = _LINE_BREAK.sub(linesep, payload.decode("ascii"))
+    # Encoded once; each line's length in bytes found on the whole once the
+    # line ends are "\n" (a regular expression, then a loop over the lines,
+    # was a tenth of a digest's cost on its 13 KB).
+    raw = text.encode(encoding, "surrogateescape")
+    if max(map(len, raw.split(b"\n"))) > RFC5322_EMAIL_LINE_LENGTH_LIMIT:
+        payload = binascii.b2a_qp(raw, istext=True).decode("ascii")
+        body = _LINE_BREAK.sub(linesep, payload).encode("ascii")
         transfer = "quoted-printable"
     else:
-        body = text.replace("\n", linesep) if linesep != "\n" else text
+        body = raw.replace(b"\n", linesep.encode("ascii")) if linesep != "\n" else raw
         transfer = "8bit"
     head = (
         f'Content-Type: text/{subtype}; charset="{encoding}"{linesep}'
         f"MIME-Version: 1.0{linesep}"
         f"Content-Transfer-Encoding: {transfer}{linesep}{extra}{linesep}"
     )
-    return head.encode("ascii") + body.encode(encoding, "surrogateescape")
+    return head.encode("ascii") + body
+
+
+@lru_cache(maxsize=2)
+def _date(second: int, localtime: bool) -> str:
+    # What formatdate() gives now (it drops the fraction of a second), made
+    # once a second rather than once a message.
+    return formatdate(second, localtime=localtime)
 
 
 @lru_cache(maxsize=32)
