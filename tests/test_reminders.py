@@ -349,9 +349,9 @@ def test_a_run_writes_its_rows_in_parts_on_a_second_connection(tenant_a, monkeyp
             register(tenant_a, meeting, membership)
     writers, write = [], reminders._Part.write
 
-    def noted(part):
+    def noted(part, **options):
         writers.append((threading.current_thread().name, connection.in_atomic_block))
-        return write(part)
+        return write(part, **options)
 
     monkeypatch.setattr(reminders._Part, "write", noted)
     queued_count = dispatch(tenant_a, NOW)
@@ -363,6 +363,8 @@ def test_a_run_writes_its_rows_in_parts_on_a_second_connection(tenant_a, monkeyp
         m.user.email for m in people for _ in meetings
     )
     assert queued_count == len(queued) + len(rows(kind="rsvp_nudge"))
+    # Each part was sent for delivery once committed (Celery runs eagerly here).
+    assert {row.status for row in queued} == {OutgoingEmail.Status.SENT}
     # Each part stored the bodies it was first to use; none is left unused.
     with scope(alliance=tenant_a.alliance):
         bodies = set(SharedEmailBody.objects.values_list("pk", flat=True))
@@ -377,7 +379,7 @@ def test_a_failed_write_fails_the_run_and_the_next_run_queues_its_messages(tenan
     meeting = meeting_at(tenant_a, NOW + 20 * HOUR)
     register(tenant_a, meeting, tenant_a.membership)
 
-    def refused(*, alliance, rows):
+    def refused(*, alliance, rows, **options):
         raise RuntimeError("database refused the write")
 
     monkeypatch.setattr(reminders, "enqueue_many", refused)
@@ -396,9 +398,9 @@ def test_a_run_inside_a_callers_transaction_writes_in_it(tenant_a, monkeypatch):
     register(tenant_a, meeting, tenant_a.membership)
     threads, write = [], reminders._Part.write
 
-    def noted(part):
+    def noted(part, **options):
         threads.append(threading.current_thread())
-        return write(part)
+        return write(part, **options)
 
     monkeypatch.setattr(reminders._Part, "write", noted)
     with transaction.atomic():
@@ -415,7 +417,7 @@ def test_the_bodies_of_messages_a_racing_run_queued_first_are_deleted(tenant_a, 
     register(tenant_a, meeting, tenant_a.membership)
     enqueue_many = reminders.enqueue_many
 
-    def another_run_first(*, alliance, rows):
+    def another_run_first(*, alliance, rows, **options):
         # Between this run's check and its INSERT, another commits the same messages.
         theirs = [
             outbox.new_row(
@@ -430,7 +432,7 @@ def test_the_bodies_of_messages_a_racing_run_queued_first_are_deleted(tenant_a, 
             for row in rows
         ]
         enqueue_many(alliance=alliance, rows=theirs)
-        return enqueue_many(alliance=alliance, rows=rows)
+        return enqueue_many(alliance=alliance, rows=rows, **options)
 
     monkeypatch.setattr(reminders, "enqueue_many", another_run_first)
     assert dispatch(tenant_a, NOW) == 0

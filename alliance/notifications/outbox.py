@@ -15,7 +15,7 @@ import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import reduce
+from functools import partial, reduce
 from operator import attrgetter, or_
 
 from django.conf import settings
@@ -286,13 +286,16 @@ def _one_line(headers: dict[str, str]) -> dict[str, str]:
     return headers if cleaned == headers else cleaned
 
 
-def enqueue_many(*, alliance: Alliance, rows: list[NewEmail]) -> list[NewEmail]:
+def enqueue_many(
+    *, alliance: Alliance, rows: list[NewEmail], deliver_after_commit: bool = True
+) -> list[NewEmail]:
     """Queue many rows of one alliance with one INSERT; returns those that are new.
 
     For bulk mail (reminders, digests). A row whose (kind, object, recipient,
     key) exists already — an earlier run, or a racing one — is skipped by the
     unique constraint. Call inside the transaction that decides the mail.
-    Two queries, whatever the number of rows.
+    Two queries, whatever the number of rows. Without `deliver_after_commit`
+    the caller sends the new rows' ids to `send_for_delivery` once committed.
     """
     if not rows:
         return []
@@ -302,7 +305,8 @@ def enqueue_many(*, alliance: Alliance, rows: list[NewEmail]) -> list[NewEmail]:
     else:
         created = _insert_new(alliance, wanted)
     created.sort(key=lambda row: row.pk)
-    _deliver_all_after_commit([row.pk for row in created])
+    if deliver_after_commit:
+        _deliver_all_after_commit([row.pk for row in created])
     return created
 
 
@@ -494,34 +498,37 @@ def requeue_failed(*, rows: QuerySet[OutgoingEmail]) -> int:
 
 
 def _deliver_all_after_commit(ids: list[int]) -> None:
-    if not ids:
-        return
+    if ids:
+        transaction.on_commit(partial(send_for_delivery, ids))
 
-    def dispatch():
-        start = 0
-        try:
-            # One producer (one broker connection) for every chunk: acquired per
-            # task, a publish took 3 ms.
-            with deliver_outgoing_emails.app.producer_or_acquire() as producer:
-                for start in range(0, len(ids), DELIVERY_CHUNK):
-                    chunk = ids[start : start + DELIVERY_CHUNK]
-                    deliver_outgoing_emails.apply_async(
-                        (chunk,),
-                        producer=producer,
-                        # What logs and monitors show, in place of Celery's
-                        # repr of every id (a third of a publish).
-                        argsrepr=f"([{chunk[0]}…{chunk[-1]}: {len(chunk)} rows],)",
-                    )
-        except BrokerUnavailable:
-            # The rows are committed: the sweep sends them once the broker is back.
-            logger.warning(
-                "Could not queue delivery of %d outbox rows from %s on; the sweep will send them.",
-                len(ids) - start,
-                ids[start],
-                exc_info=True,
-            )
 
-    transaction.on_commit(dispatch)
+def send_for_delivery(ids: list[int]) -> None:
+    """Queue delivery of committed rows, DELIVERY_CHUNK a task.
+
+    Normally after the commit that wrote them (`enqueue_many`); a broker
+    outage is logged and the sweep sends them once the broker is back.
+    """
+    start = 0
+    try:
+        # One producer (one broker connection) for every chunk: acquired per
+        # task, a publish took 3 ms.
+        with deliver_outgoing_emails.app.producer_or_acquire() as producer:
+            for start in range(0, len(ids), DELIVERY_CHUNK):
+                chunk = ids[start : start + DELIVERY_CHUNK]
+                deliver_outgoing_emails.apply_async(
+                    (chunk,),
+                    producer=producer,
+                    # What logs and monitors show, in place of Celery's
+                    # repr of every id (a third of a publish).
+                    argsrepr=f"([{chunk[0]}…{chunk[-1]}: {len(chunk)} rows],)",
+                )
+    except BrokerUnavailable:
+        logger.warning(
+            "Could not queue delivery of %d outbox rows from %s on; the sweep will send them.",
+            len(ids) - start,
+            ids[start],
+            exc_info=True,
+        )
 
 
 def _deliver_after_commit(outgoing_email_id: int) -> None:

@@ -60,6 +60,7 @@ from alliance.notifications.outbox import (
     enqueue_many,
     new_row,
     object_ref,
+    send_for_delivery,
     single_line,
 )
 from alliance.notifications.unsubscribe import BulkHeaders
@@ -440,28 +441,39 @@ class _Writer:
 
     def __call__(self, part: _Part) -> None:
         if self._thread is None:
-            self.counts += part.write()
+            self._count(part.write())  # delivered after the claiming transaction commits
             return
         # One part in hand at a time: its write's error surfaces here, and
         # rendered rows never pile up behind a slow database.
-        self._collect()
+        written = self._written()
         self._pending = self._thread.submit(self._write_apart, part)
+        # Sent for delivery from here, while the next part is written: the
+        # writer is the busier of the two threads.
+        self._deliver(written)
 
-    def _write_apart(self, part: _Part) -> Counter:
+    def _write_apart(self, part: _Part) -> list[NewEmail]:
         with scope(alliance=self.alliance), transaction.atomic():
-            return part.write()
+            return part.write(deliver_after_commit=False)
 
-    def _collect(self) -> None:
+    def _written(self) -> list[NewEmail]:
+        """The rows of the part in hand, once written and committed."""
         pending, self._pending = self._pending, None
-        if pending is not None:
-            self.counts += pending.result()
+        return [] if pending is None else pending.result()
+
+    def _deliver(self, rows: list[NewEmail]) -> None:
+        self._count(rows)
+        if rows:
+            send_for_delivery([row.pk for row in rows])
+
+    def _count(self, rows: list[NewEmail]) -> None:
+        self.counts.update(row.kind for row in rows)
 
     def __exit__(self, error_type, error, traceback) -> None:
         if self._thread is None:
             return
         try:
             if error is None:
-                self._collect()
+                self._deliver(self._written())
             elif self._pending is not None:
                 wait([self._pending])  # the run's own error is the one raised
         finally:
@@ -778,7 +790,7 @@ def _queue(*, alliance: Alliance, messages: list[_Message], logo: dict | None = 
     """Write the messages not queued before as outbox rows, in bulk; deliver after commit."""
     counts = Counter()
     for part in _rendered(alliance=alliance, messages=messages, logo=logo):
-        counts += part.write()
+        counts.update(row.kind for row in part.write())
     return counts
 
 
@@ -799,17 +811,19 @@ class _Part:
     new_bodies: list[SharedEmailBody]
     last: bool  # of its batch
 
-    def write(self) -> Counter:
-        """Two INSERTs at most; delivery is sent for after the transaction commits."""
+    def write(self, *, deliver_after_commit: bool = True) -> list[NewEmail]:
+        """Two INSERTs at most; returns the rows written (see `enqueue_many`)."""
         if self.new_bodies:
             # Before the rows, which read each body's id; a part written
             # earlier stored the others.
             SharedEmailBody.objects.bulk_create(self.new_bodies)
-        created = enqueue_many(alliance=self.alliance, rows=self.rows)
+        created = enqueue_many(
+            alliance=self.alliance, rows=self.rows, deliver_after_commit=deliver_after_commit
+        )
         self.bodies.used.update(row.shared_body_id for row in created)
         if self.last:
             self.bodies.forget_unused()
-        return Counter(row.kind for row in created)
+        return created
 
 
 def _rendered(
