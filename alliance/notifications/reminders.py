@@ -415,12 +415,12 @@ def _in_batches(queryset, plan_batch: Callable, *, plan: _Plan) -> Counter:
 
 
 class _Writer:
-    """Writes each batch's outbox rows and bodies.
+    """Writes each part of a batch's outbox rows and bodies.
 
     Inside a caller's transaction, or on a database other than PostgreSQL,
     in the claiming transaction. Otherwise (a worker's run, which owns its
     transactions) in a transaction of its own on a second connection, while
-    this one renders the next batch: the writes were 40% of a 10,000-
+    this one renders the next part: the writes were 40% of a 10,000-
     registration sweep, and PostgreSQL does them on another core. A claim is
     then released before its rows are written; that is safe because the
     claim only spares a racing worker the rendering: the outbox's unique
