@@ -433,7 +433,7 @@ def test_a_measures_signals_at_a_moment_are_worked_out_once_per_feed(world, monk
     assert worked_out == [NOW, LAST_DIGEST]
 
 
-def test_streamed_rows_are_the_rows_django_gives(world):
+def test_streamed_rows_are_the_rows_django_gives(world, monkeypatch):
     # On PostgreSQL the feed reads psycopg2's rows as they come (stream_rows):
     # each column must already be what Django's converters would make of it.
     Reading.objects.filter(pk=world.reading.pk).update(
@@ -450,6 +450,10 @@ def test_streamed_rows_are_the_rows_django_gives(world):
     for row, expected in zip(streamed, readings, strict=True):
         assert [type(value) for value in row] == [type(value) for value in expected]
     assert (Decimal("2.5"), None, True) in {row[3:6] for row in streamed}
+    # Behind a pooler that cannot keep a server-side cursor: a plain one.
+    monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", True)
+    monkeypatch.setattr(connection, "chunked_cursor", lambda: pytest.fail("server-side"))
+    assert list(digests.stream_rows(readings, chunk_size=3)) == streamed
 
 
 def test_meetings_for_ceos_only_are_not_listed_to_others(world):

@@ -522,7 +522,10 @@ def stream_rows(values_queryset, *, chunk_size: int = 2000) -> Iterator[tuple]:
         yield from values_queryset.iterator(chunk_size=chunk_size)
         return
     sql, params = values_queryset.query.sql_with_params()
-    with connection.chunked_cursor() as cursor:
+    # As Django's own iterator: no server-side cursor where the settings say
+    # the pooler in front of PostgreSQL cannot keep one (transaction pooling).
+    server_side = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    with connection.chunked_cursor() if server_side else connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(chunk_size):
             yield from rows
