@@ -10,17 +10,14 @@ import psycopg2
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
 from psycopg2 import sql
 
 from tests.conftest import make_tenant
+from tests.needs import needs_postgresql
 
 
 def _require_postgres():
-    if connection.vendor != "postgresql":
-        if os.environ.get("CI"):
-            pytest.fail("CI must run this test on PostgreSQL (DATABASE_URL).")
-        pytest.skip("pg_dump and pg_restore need PostgreSQL; CI runs this test")
+    needs_postgresql("pg_dump and pg_restore need it")
 
 
 def _url(name: str) -> str:

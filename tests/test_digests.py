@@ -10,6 +10,7 @@ neither news nor readings yet, and only what a test dates itself counts.
 import base64
 import datetime
 import io
+import threading
 from decimal import Decimal
 from email import message_from_bytes
 
@@ -18,7 +19,7 @@ from celery.schedules import crontab
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_scopes import scope, scopes_disabled
@@ -48,6 +49,7 @@ from tests.factories import (
     RoundtableFactory,
     WorkgroupFactory,
 )
+from tests.needs import needs_postgresql
 from workgroups.models import Aim, Measure, Participation, Reading
 
 pytestmark = pytest.mark.django_db
@@ -938,7 +940,7 @@ def test_queries_per_batch_are_the_same_at_10_and_1000_ceos(db):
         # left out whoever has this period's row.
         messages = [digests.render_digest(feed=feed, digest=digest) for digest in batch[:20]]
         with CaptureQueriesContext(connection) as queue_queries:
-            assert digests._queue(messages) == 20
+            assert len(digests._rows(messages)()) == 20
         statements = [
             q["sql"] for q in queue_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
         ]
@@ -966,7 +968,7 @@ def test_a_batch_another_run_queued_first_is_queued_once(in_scope):
     batch = digests.build_batch(feed=feed, period=period, memberships=members)
     messages = [digests.render_digest(feed=feed, digest=digest) for digest in batch]
     outbox.enqueue_rendered(**messages[0])
-    assert digests._queue(messages) == 1
+    assert len(digests._rows(messages)()) == 1
     rows = digest_rows()
     assert sorted(r.recipient for r in rows) == sorted([a.member.email, other.user.email])
 
@@ -979,6 +981,82 @@ def test_a_run_queues_everyone_in_batches(in_scope):
     result = digests.send_alliance_digests(alliance=a.alliance, now=NOW, batch_size=2)
     assert (result.queued, result.batches) == (5, 3)
     assert len({row.recipient for row in digest_rows()}) == 5
+
+
+def ceos_with_news(tenant, count: int) -> list[str]:
+    """`count` CEOs besides the tenant's member, all due a digest: their emails."""
+    with scope(alliance=tenant.alliance):
+        news(tenant.alliance, at=utc(2021, 4, 28))
+        ceos = [MembershipFactory(alliance=tenant.alliance, role=Role.CEO) for _ in range(count)]
+    return sorted([tenant.member.email, *(m.user.email for m in ceos)])
+
+
+def run_digests(tenant, **options) -> digests.RunResult:
+    with scope(alliance=tenant.alliance):
+        return digests.send_alliance_digests(alliance=tenant.alliance, now=NOW, **options)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_run_writes_its_digests_in_parts_on_a_second_connection(tenant_a, monkeypatch):
+    """A worker's run (no caller's transaction): each part's digests are written
+    by the writer thread, in a transaction of its own, while the next renders."""
+    needs_postgresql("writes on a second connection need it")
+    emails = ceos_with_news(tenant_a, 6)
+    monkeypatch.setattr(digests, "PART_SIZE", 2)
+    writers, enqueue_many = [], outbox.enqueue_many
+
+    def noted(**arguments):
+        writers.append((threading.current_thread().name, connection.in_atomic_block))
+        return enqueue_many(**arguments)
+
+    monkeypatch.setattr(outbox, "enqueue_many", noted)
+    sent_for_delivery = []
+    monkeypatch.setattr(outbox, "send_for_delivery", sent_for_delivery.extend)
+    result = run_digests(tenant_a, batch_size=5)
+    # Two batches (5 and 2 members), in parts of at most 2: 3 + 1 writes.
+    assert (result.queued, result.batches, len(writers)) == (7, 2, 4)
+    assert {name.split("_")[0] for name, _ in writers} == {"digest-writes"}
+    assert all(in_transaction for _, in_transaction in writers)
+    rows = digest_rows(tenant_a.alliance)
+    assert sorted(row.recipient for row in rows) == emails
+    # Each part was sent for delivery once committed, by the run's thread.
+    assert sorted(sent_for_delivery) == [row.pk for row in rows]
+    assert run_digests(tenant_a).queued == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_digest_write_fails_the_run_and_the_next_run_queues_them(tenant_a, monkeypatch):
+    needs_postgresql("writes on a second connection need it")
+    emails = ceos_with_news(tenant_a, 2)
+
+    def refused(**arguments):
+        raise RuntimeError("database refused the write")
+
+    monkeypatch.setattr(outbox, "enqueue_many", refused)
+    with pytest.raises(RuntimeError, match="refused the write"):
+        run_digests(tenant_a)
+    assert digest_rows(tenant_a.alliance) == []
+    monkeypatch.undo()
+    assert run_digests(tenant_a).queued == 3
+    with scope(alliance=tenant_a.alliance):
+        queued = OutgoingEmail.objects.filter(alliance=tenant_a.alliance, kind="digest")
+        assert sorted(queued.values_list("recipient", flat=True)) == emails
+
+
+def test_a_digest_run_inside_a_callers_transaction_writes_in_it(tenant_a, monkeypatch):
+    emails = ceos_with_news(tenant_a, 2)
+    threads, enqueue_many = [], outbox.enqueue_many
+
+    def noted(**arguments):
+        threads.append(threading.current_thread())
+        return enqueue_many(**arguments)
+
+    monkeypatch.setattr(outbox, "enqueue_many", noted)
+    with transaction.atomic():
+        assert run_digests(tenant_a).queued == 3
+        # Written in this transaction: there before it commits.
+        assert sorted(row.recipient for row in digest_rows(tenant_a.alliance)) == emails
+    assert threads and set(threads) == {threading.main_thread()}
 
 
 # Tenancy

@@ -7,7 +7,6 @@ from it, so the offsets that have passed are known.
 import datetime
 import logging
 import math
-import os
 import re
 import threading
 import zoneinfo
@@ -41,6 +40,7 @@ from tests.factories import (
     SpeakerFactory,
 )
 from tests.guardrails.canaries import leaks, plant_canaries
+from tests.needs import needs_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -288,10 +288,7 @@ def test_the_command_refuses_an_unknown_alliance(db):
 def test_two_dispatchers_racing_queue_one_row_per_recipient_and_offset(tenant_a):
     """Several workers at once: SKIP LOCKED splits the events, the outbox's unique
     constraint settles any overlap. Needs row locks between real connections."""
-    if connection.vendor != "postgresql":
-        if os.environ.get("CI"):
-            pytest.fail("CI must run this test on PostgreSQL (DATABASE_URL).")
-        pytest.skip("row locks between connections need PostgreSQL; CI runs it there")
+    needs_postgresql("row locks between connections need it")
     people = [member(tenant_a) for _ in range(5)]
     events = []
     for hours in range(2, 2 + 3 * reminders.BATCH_SIZE // 2):  # more than one batch
@@ -329,18 +326,11 @@ def test_two_dispatchers_racing_queue_one_row_per_recipient_and_offset(tenant_a)
     assert bodies == {r.shared_body_id for r in rows(alliance=tenant_a.alliance)} - {None}
 
 
-def needs_connections_of_its_own():
-    if connection.vendor != "postgresql":
-        if os.environ.get("CI"):
-            pytest.fail("CI must run this test on PostgreSQL (DATABASE_URL).")
-        pytest.skip("the second connection's writes need PostgreSQL; CI runs it there")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_run_writes_its_rows_in_parts_on_a_second_connection(tenant_a, monkeypatch):
     """A worker's run (no caller's transaction): each part's rows are written
     by the writer thread, in a transaction of its own, while the next renders."""
-    needs_connections_of_its_own()
+    needs_postgresql("writes on a second connection need it")
     monkeypatch.setattr(reminders, "PART_ROWS", 2)
     people = [member(tenant_a) for _ in range(7)]
     meetings = [meeting_at(tenant_a, NOW + hours * HOUR) for hours in (20, 21)]
@@ -355,7 +345,7 @@ def test_a_run_writes_its_rows_in_parts_on_a_second_connection(tenant_a, monkeyp
 
     monkeypatch.setattr(reminders._Part, "write", noted)
     sent_for_delivery = []
-    monkeypatch.setattr(reminders, "send_for_delivery", sent_for_delivery.extend)
+    monkeypatch.setattr(outbox, "send_for_delivery", sent_for_delivery.extend)
     queued_count = dispatch(tenant_a, NOW)
     assert len(writers) > 2  # in parts
     assert {name.split("_")[0] for name, _ in writers} == {"reminder-writes"}
@@ -380,7 +370,7 @@ def test_a_run_writes_its_rows_in_parts_on_a_second_connection(tenant_a, monkeyp
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_write_fails_the_run_and_the_next_run_queues_its_messages(tenant_a, monkeypatch):
-    needs_connections_of_its_own()
+    needs_postgresql("writes on a second connection need it")
     meeting = meeting_at(tenant_a, NOW + 20 * HOUR)
     register(tenant_a, meeting, tenant_a.membership)
 

@@ -2,7 +2,6 @@
 votes, private slides, the quarterly series, the schedule and calendars, admin."""
 
 import datetime
-import os
 import threading
 
 import icalendar
@@ -25,6 +24,7 @@ from tests.factories import (
     RoundtableFactory,
     RoundtableRegistrationFactory,
 )
+from tests.needs import needs_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -161,10 +161,7 @@ def test_concurrent_cancellations_give_each_seat_to_one_member_in_order(tenant_a
     Needs row locks between real connections: PostgreSQL (CI runs the suite on
     it). SQLite's shared in-memory test database locks whole tables instead.
     """
-    if connection.vendor != "postgresql":
-        if os.environ.get("CI"):
-            pytest.fail("CI must run this test on PostgreSQL (DATABASE_URL).")
-        pytest.skip("row-lock concurrency needs PostgreSQL; CI runs it there")
+    needs_postgresql("row-lock concurrency needs it")
     with scope(alliance=tenant_a.alliance):
         roundtable = starting_in(tenant_a, datetime.timedelta(days=20), capacity=3)
         seated, waiting = members(tenant_a, 3), members(tenant_a, 5)

@@ -28,11 +28,13 @@
 Queries do not grow with the number of recipients. Everyone's digest history
 is one query per period. What every member of the alliance shares
 (workgroups, measures, events, publications, and the readings, streamed a
-measure at a time and let go) is loaded once per run by `load_feed` (6
+measure at a time and let go) is loaded once per run by `load_feed` (7
 queries); then each batch of up to BATCH_SIZE members costs 3 queries to build
 (the page of members, their organizations' goals, their meeting and roundtable
-registrations) and an INSERT to queue (which returns the new ids on
-PostgreSQL; SQLite reads them back). Pooled values, run
+registrations) and an INSERT per PART_SIZE digests to queue (which returns
+the new ids on PostgreSQL; SQLite reads them back). On PostgreSQL a worker's
+run writes each part on a second connection while it renders the next
+(outbox.Writer). Pooled values, run
 charts and progress are computed by workgroups.selectors.summarize once per
 measure (and once per moment a member's "since" needs), not per member. The
 per-member parts are Jinja2 templates (alliance/notifications/jinja.py) and
@@ -49,11 +51,12 @@ import re
 import zoneinfo
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from email.headerregistry import Address
 from email.utils import parseaddr
+from functools import partial
 from itertools import groupby
 from operator import itemgetter
 
@@ -107,6 +110,11 @@ KIND = "digest"
 TEMPLATE_DIR = "notifications/email"
 TEMPLATE = f"{TEMPLATE_DIR}/digest"
 BATCH_SIZE = 500
+# A batch's digests are queued in parts of this many, each written (by an
+# outbox.Writer) while the next part renders. Half a batch: a part rendering
+# beside a part being written holds about what one batch did. A whole batch
+# beside another raised the run's peak memory by 30 MB at 10,000 CEOs.
+PART_SIZE = BATCH_SIZE // 2
 UPCOMING_DAYS = 60
 Cadence = Alliance.DigestCadence
 CADENCES = (Cadence.WEEKLY, Cadence.MONTHLY)
@@ -595,11 +603,15 @@ def _take_readings(
             if known is None or period > known.period:
                 latest_in_window[org] = observation
     labels = {}  # one string per period
+    # One pair per distinct (value, period) shown, shared by the organizations
+    # that have it: at 10,000 organizations, a pair each was 3 MB of the feed.
+    shown = {}
     for org, observation in latest.items():
         value = organization_value(measure.kind, measure.scale, observation)
         if observation.period not in labels:
             labels[observation.period] = period_label(observation.period, measure.period)
-        data.latest_own[org] = (_number(value, measure), labels[observation.period])
+        pair = (_number(value, measure), labels[observation.period])
+        data.latest_own[org] = shown.setdefault(pair, pair)
     for org, observation in latest_in_window.items():
         value = organization_value(measure.kind, measure.scale, observation)
         data.latest_for_goals[org] = (observation.period, value)
@@ -612,6 +624,10 @@ def _take_readings(
         label = period_label(point.period, measure.period)
         for org in point.missing:
             data.missing.setdefault(org, []).append(label)
+    # A digest shows the latest pooled point alone: the others' tuples of who
+    # reported and who is missing were 2.7 MB of the feed at 10,000 organizations.
+    latest = data.summary.latest
+    data.summary.points = [latest] if latest else []
     if data.summary.analysis.signals:
         for moment in moments:
             entered = _entered_by(data, moment)
@@ -1228,16 +1244,23 @@ def _from_email(alliance: Alliance) -> str:
     return str(Address(display_name=outbox.single_line(alliance.name), addr_spec=address))
 
 
-def _queue(messages: list[dict]) -> int:
-    """Save a batch's rows with one INSERT; each is delivered after the commit.
+def _rows(messages: list[dict]) -> Callable[..., list[outbox.NewEmail]]:
+    """A batch's rows, to be saved with one INSERT (by an outbox.Writer).
 
     A member whose digest for the period is queued already (two beat processes
     racing) is skipped by the outbox's unique constraint.
     """
-    if not messages:
-        return 0
     rows = [outbox.new_row(**message) for message in messages]
-    return len(outbox.enqueue_many(alliance=messages[0]["alliance"], rows=rows))
+    return partial(outbox.enqueue_many, alliance=messages[0]["alliance"], rows=rows)
+
+
+def _pages(members, size: int) -> Iterator[list[Membership]]:
+    """`members` (by pk, see `recipients`) `size` at a time: each page starts
+    after the last one's last pk."""
+    after = 0
+    while page := list(members.filter(pk__gt=after)[:size]):
+        yield page
+        after = page[-1].pk
 
 
 @dataclass
@@ -1258,8 +1281,9 @@ def send_alliance_digests(
     day and hour). Idempotent: members who have this period's row are not loaded.
 
     Runs inside the alliance's scope (TenantTask, the command). Each batch is
-    saved in its own transaction: a failure keeps the batches before it, and
-    the next run carries on where this one stopped.
+    saved in its own transaction (see outbox.Writer for which): a failure
+    keeps the batches before it, and the next run carries on where this one
+    stopped.
     """
     result = RunResult()
     periods = due_periods(alliance=alliance, now=now, force=force)
@@ -1269,38 +1293,37 @@ def send_alliance_digests(
     # moments the feed must know what the run charts showed.
     histories = {p.key: digest_history(alliance=alliance, period=p) for p in periods}
     feed = None
-    for period in periods:
-        after = 0
-        while True:
-            page = list(
-                recipients(alliance=alliance, period=period).filter(pk__gt=after)[:batch_size]
-            )
-            if not page:
-                break
-            after = page[-1].pk
-            result.batches += 1
-            batch = with_digest_history(
-                alliance=alliance, period=period, memberships=page, history=histories[period.key]
-            )
-            if not batch:
-                continue
-            if feed is None:
-                # Only once someone is due: a run in a period already sent
-                # costs a query per page.
-                feed = load_feed(
-                    alliance=alliance,
-                    now=now,
-                    since_floor=min(p.previous_starts_at for p in periods),
-                    moments=set().union(*(since_moments(histories[p.key], p) for p in periods)),
+    with outbox.Writer(alliance, name="digest-writes") as write:
+        for period in periods:
+            for page in _pages(recipients(alliance=alliance, period=period), batch_size):
+                result.batches += 1
+                history = histories[period.key]
+                batch = with_digest_history(
+                    alliance=alliance, period=period, memberships=page, history=history
                 )
-            messages = []
-            for digest in build_batch(feed=feed, period=period, memberships=batch):
-                if digest.has_news:
+                if not batch:
+                    continue
+                if feed is None:
+                    # Only once someone is due: a run in a period already sent
+                    # costs a query per page.
+                    feed = load_feed(
+                        alliance=alliance,
+                        now=now,
+                        since_floor=min(p.previous_starts_at for p in periods),
+                        moments=set().union(*(since_moments(histories[p.key], p) for p in periods)),
+                    )
+                messages = []
+                for digest in build_batch(feed=feed, period=period, memberships=batch):
+                    if not digest.has_news:
+                        result.skipped += 1
+                        continue
                     messages.append(render_digest(feed=feed, digest=digest))
-                else:
-                    result.skipped += 1
-            if messages:
-                result.queued += _queue(messages)
+                    if len(messages) == PART_SIZE:
+                        write(_rows(messages))  # while the next part renders
+                        messages = []
+                if messages:
+                    write(_rows(messages))
+    result.queued = write.counts[KIND]
     if result.batches:
         logger.info(
             "Digests of alliance %s: %s queued, %s skipped (nothing new), %s batches.",

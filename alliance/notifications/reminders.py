@@ -30,19 +30,17 @@ import logging
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import cache, cached_property, partial
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.db import connection, connections, models, transaction
+from django.db import models, transaction
 from django.db.models import Count, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.text import slugify
-from django_scopes import scope
 
 from alliance.events import ScheduledEvent
 from alliance.models import Alliance, OutgoingEmail, SharedEmailBody
@@ -57,10 +55,10 @@ from alliance.notifications.content import (
 )
 from alliance.notifications.outbox import (
     NewEmail,
+    Writer,
     enqueue_many,
     new_row,
     object_ref,
-    send_for_delivery,
     single_line,
 )
 from alliance.notifications.unsubscribe import BulkHeaders
@@ -395,9 +393,9 @@ def _due_roundtables(plan: _Plan):
 
 def _in_batches(queryset, plan_batch: Callable, *, plan: _Plan) -> Counter:
     """Claim events BATCH_SIZE at a time, skipping rows another worker holds, and
-    queue their messages (see `_Writer` for which transaction writes them)."""
+    queue their messages (see `outbox.Writer` for which transaction writes them)."""
     after = 0
-    with _Writer(plan.alliance) as write:
+    with Writer(plan.alliance, name="reminder-writes") as write:
         while True:
             with transaction.atomic():
                 events = list(
@@ -410,76 +408,8 @@ def _in_batches(queryset, plan_batch: Callable, *, plan: _Plan) -> Counter:
                 after = events[-1].pk
                 messages = plan_batch(events)
                 for part in _rendered(alliance=plan.alliance, messages=messages, logo=plan.logo):
-                    write(part)
+                    write(part.write)
     return write.counts
-
-
-class _Writer:
-    """Writes each part of a batch's outbox rows and bodies.
-
-    Inside a caller's transaction, or on a database other than PostgreSQL,
-    in the claiming transaction. Otherwise (a worker's run, which owns its
-    transactions) in a transaction of its own on a second connection, while
-    this one renders the next part: the writes were 40% of a 10,000-
-    registration sweep, and PostgreSQL does them on another core. A claim is
-    then released before its rows are written; that is safe because the
-    claim only spares a racing worker the rendering: the outbox's unique
-    constraint is what makes each message go once, and a run that dies
-    before a write leaves those messages to the next run.
-    """
-
-    def __init__(self, alliance: Alliance):
-        self.alliance = alliance
-        self.counts = Counter()
-        self._thread: ThreadPoolExecutor | None = None
-        self._pending: Future | None = None
-
-    def __enter__(self) -> _Writer:
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reminder-writes")
-        return self
-
-    def __call__(self, part: _Part) -> None:
-        if self._thread is None:
-            self._count(part.write())  # delivered after the claiming transaction commits
-            return
-        # One part in hand at a time: its write's error surfaces here, and
-        # rendered rows never pile up behind a slow database.
-        written = self._written()
-        self._pending = self._thread.submit(self._write_apart, part)
-        # Sent for delivery from here, while the next part is written: the
-        # writer is the busier of the two threads.
-        self._deliver(written)
-
-    def _write_apart(self, part: _Part) -> list[NewEmail]:
-        with scope(alliance=self.alliance), transaction.atomic():
-            return part.write(deliver_after_commit=False)
-
-    def _written(self) -> list[NewEmail]:
-        """The rows of the part in hand, once written and committed."""
-        pending, self._pending = self._pending, None
-        return [] if pending is None else pending.result()
-
-    def _deliver(self, rows: list[NewEmail]) -> None:
-        self._count(rows)
-        if rows:
-            send_for_delivery([row.pk for row in rows])
-
-    def _count(self, rows: list[NewEmail]) -> None:
-        self.counts.update(row.kind for row in rows)
-
-    def __exit__(self, error_type, error, traceback) -> None:
-        if self._thread is None:
-            return
-        try:
-            if error is None:
-                self._deliver(self._written())
-            elif self._pending is not None:
-                wait([self._pending])  # the run's own error is the one raised
-        finally:
-            # The second connection is the writer thread's own: closed there.
-            self._thread.submit(connections.close_all).result()
-            self._thread.shutdown()
 
 
 # What to send
@@ -795,7 +725,7 @@ def _queue(*, alliance: Alliance, messages: list[_Message], logo: dict | None = 
 
 
 # A batch's rows are written in up to this many parts, of at least PART_ROWS
-# rows: the next part renders while one is written (see _Writer), and what
+# rows: the next part renders while one is written (see outbox.Writer), and what
 # is left to wait for after the last render is one part's write.
 PARTS_PER_BATCH = 4
 PART_ROWS = 500
