@@ -444,14 +444,24 @@ def test_streamed_rows_are_the_rows_django_gives(world, monkeypatch):
     readings = (
         Reading.objects.filter(alliance=world.alliance)
         .order_by("measure_id", "entered_at", "pk")
-        .values_list("measure_id", *digests.READING_FIELDS, *digests._entry_times())
+        .values_list("measure_id", *digests._feed_columns())
     )
     streamed = list(digests.stream_rows(readings, chunk_size=3))
     assert len(streamed) > 3  # more than one chunk
     assert streamed == list(readings)
     for row, expected in zip(streamed, readings, strict=True):
         assert [type(value) for value in row] == [type(value) for value in expected]
-    assert (Decimal("2.5"), None, True) in {row[3:6] for row in streamed}
+    # The numerator and denominator become the Decimals Django gives for the
+    # fields, exponent and all, one object per distinct value.
+    decimals = digests._Decimals()
+    numbers = [(decimals[row[3]], decimals[row[4]]) for row in streamed]
+    django_numbers = readings.values_list("numerator", "denominator")
+    assert [tuple(map(repr, pair)) for pair in numbers] == [
+        tuple(map(repr, pair)) for pair in django_numbers
+    ]
+    assert (Decimal("2.5"), None) in numbers
+    assert len({id(n) for n, _ in numbers}) == len({n for n, _ in numbers})
+    assert True in {row[5] for row in streamed}
     # Behind a pooler that cannot keep a server-side cursor: a plain one.
     monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", True)
     monkeypatch.setattr(connection, "chunked_cursor", lambda: pytest.fail("server-side"))
