@@ -576,7 +576,7 @@ class _Decimals(dict):
 
     psycopg2 made two Decimals of every reading: with a measure's 30,000
     readings in hand at 10,000 organizations, they were most of the feed's
-    memory, and making one per distinct value is faster too. Keys are the
+    memory, and looking a value up costs a sixth of making one. Keys are the
     values as text (or the Decimals themselves, where Django converted them).
     """
 
@@ -1270,7 +1270,7 @@ def _from_email(alliance: Alliance) -> str:
 
 
 def _rows(messages: list[dict]) -> Callable[..., list[outbox.NewEmail]]:
-    """A batch's rows, to be saved with one INSERT (by an outbox.Writer).
+    """A part's rows, to be saved with one INSERT (by an outbox.Writer).
 
     A member whose digest for the period is queued already (two beat processes
     racing) is skipped by the outbox's unique constraint.

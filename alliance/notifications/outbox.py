@@ -343,7 +343,8 @@ class Writer:
 
     def __call__(self, write: Callable[..., list[NewEmail]]) -> None:
         if self._thread is None:
-            self._count(write())  # delivered after the caller's transaction commits
+            # Delivered after the caller's transaction commits.
+            self.counts.update(row.kind for row in write())
             return
         # One part in hand at a time: its write's error surfaces here, and
         # rendered rows never pile up behind a slow database.
@@ -371,9 +372,6 @@ class Writer:
         self.counts.update(kind for _pk, kind in written)
         if written:
             send_for_delivery([pk for pk, _kind in written])
-
-    def _count(self, rows: list[NewEmail]) -> None:
-        self.counts.update(row.kind for row in rows)
 
     def __exit__(self, error_type, error, traceback) -> None:
         if self._thread is None:
