@@ -1305,10 +1305,10 @@ def send_alliance_digests(
     """Queue every digest due at `now` (with `force`: this period's, whatever the
     day and hour). Idempotent: members who have this period's row are not loaded.
 
-    Runs inside the alliance's scope (TenantTask, the command). Each batch is
-    saved in its own transaction (see outbox.Writer for which): a failure
-    keeps the batches before it, and the next run carries on where this one
-    stopped.
+    Runs inside the alliance's scope (TenantTask, the command). Each part of
+    a batch (PART_SIZE digests) is saved in its own transaction, unless the
+    caller holds one (see outbox.Writer): a failure keeps the parts before
+    it, and the next run carries on where this one stopped.
     """
     result = RunResult()
     periods = due_periods(alliance=alliance, now=now, force=force)
